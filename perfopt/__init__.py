@@ -1,0 +1,3 @@
+"""perfopt: make Python (and C++) code faster, and prove it."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,171 @@
+"""Settings: defaults < `[tool.perfopt]` in pyproject.toml < environment < command-line flags.
+
+Every tunable number lives here, with its unit in its name. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from perfopt.errors import ConfigError
+
+PROFILERS = ("auto", "py-spy", "cprofile")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # what to optimize and how to exercise it
+    top: int = 3  # hotspots to work on
+    tests: str | None = None  # pytest -k expression narrowing the workload
+    workload: str | None = None  # shell command run instead of the tests
+    test_command: str | None = None  # how to run the project's tests (default: python -m pytest -q)
+    profiler: str = "auto"
+    include: tuple[str, ...] = ()  # glob patterns of files to profile even if normally excluded
+    exclude: tuple[str, ...] = ()  # glob patterns of project files never to optimize
+    # stress / capture
+    max_captures: int = 20  # real calls recorded per hotspot
+    # verification and measurement
+    min_speedup: float = 1.05  # lower bound of the speedup CI must reach this
+    confidence: float = 0.95
+    timeout_s: float = 300.0  # one sandboxed process (a test run, a timing worker)
+    memory_mb: int = 4096  # address-space limit of a sandboxed process
+    min_sample_s: float = 0.02  # loop calibration target for one timing sample
+    rounds: int = 6  # interleaved ABBA rounds (each round = 2 baseline + 2 candidate workers)
+    samples_per_worker: int = 5
+    metric: str = "auto"  # "auto" | "wall" | "instructions"
+    # skills
+    skills_paths: tuple[str, ...] = ()
+    # model (see perfopt/llm): no model -> deterministic codemods only
+    model: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = 0.7
+    max_tokens: int = 4096
+    candidates: int = 2  # LLM candidates per target
+    refine_rounds: int = 2
+    llm_timeout_s: float = 120.0
+    concurrency: int = 4
+    token_budget: int = 200_000
+    price_per_mtok_in: float | None = None
+    price_per_mtok_out: float | None = None
+    cache: bool = True
+    replay_dir: str | None = None
+    # output
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+
+ENV_VARS = {
+    "PERFOPT_MODEL": "model",
+    "OPENAI_BASE_URL": "base_url",
+    "PERFOPT_BASE_URL": "base_url",
+    "PERFOPT_MIN_SPEEDUP": "min_speedup",
+    "PERFOPT_TIMEOUT_S": "timeout_s",
+}
+
+
+def find_pyproject(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in (start, *start.parents) if start.is_dir() else start.parents:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_pyproject_table(pyproject: Path | None) -> dict[str, Any]:
+    if pyproject is None:
+        return {}
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {pyproject}: {exc}; fix the TOML syntax") from exc
+    table = data.get("tool", {}).get("perfopt", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.perfopt] in {pyproject} must be a table")
+    return {k.replace("-", "_"): v for k, v in table.items()}
+
+
+def _coerce(name: str, value: Any, where: str) -> Any:
+    f = _FIELDS.get(name)
+    if f is None:
+        valid = ", ".join(sorted(_FIELDS))
+        raise ConfigError(f"unknown setting '{name}' in {where}; valid settings: {valid}")
+    tp = str(f.type)
+    try:
+        if tp.startswith("tuple"):
+            if isinstance(value, str):
+                return tuple(p.strip() for p in value.split(",") if p.strip())
+            return tuple(str(v) for v in value)
+        if value is None:
+            if "None" in tp:
+                return None
+            raise ValueError("must not be empty")
+        if tp.startswith("bool"):
+            if isinstance(value, str):
+                if value.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                    raise ValueError("expected true or false")
+                return value.lower() in {"1", "true", "yes"}
+            return bool(value)
+        if tp.startswith("int"):
+            return int(value)
+        if tp.startswith("float"):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting '{name}' in {where} is invalid ({value!r}): {exc}") from exc
+
+
+def validate(settings: Settings) -> Settings:
+    problems = []
+    if settings.top < 1:
+        problems.append("top must be >= 1")
+    if settings.min_speedup < 1.0:
+        problems.append("min_speedup must be >= 1.0 (e.g. 1.05)")
+    if not 0.5 < settings.confidence < 1.0:
+        problems.append("confidence must be between 0.5 and 1 (e.g. 0.95)")
+    if settings.profiler not in PROFILERS:
+        problems.append(f"profiler must be one of {', '.join(PROFILERS)}")
+    if settings.metric not in ("auto", "wall", "instructions"):
+        problems.append("metric must be one of auto, wall, instructions")
+    for name in ("timeout_s", "min_sample_s", "llm_timeout_s"):
+        if getattr(settings, name) <= 0:
+            problems.append(f"{name} must be > 0")
+    for name in ("rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency"):
+        if getattr(settings, name) < 1:
+            problems.append(f"{name} must be >= 1")
+    if problems:
+        raise ConfigError("invalid settings: " + "; ".join(problems))
+    return settings
+
+
+def load_settings(
+    project: Path,
+    flags: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge defaults, `[tool.perfopt]` of the project's pyproject.toml, environment and flags.
+
+    Flags whose value is None are "not given" and do not override anything.
+    """
+    values: dict[str, Any] = {}
+    pyproject = find_pyproject(project)
+    for key, value in read_pyproject_table(pyproject).items():
+        values[key] = _coerce(key, value, f"[tool.perfopt] of {pyproject}")
+    env = os.environ if env is None else env
+    for var, key in ENV_VARS.items():
+        if env.get(var):
+            values[key] = _coerce(key, env[var], f"environment variable {var}")
+    for key, value in (flags or {}).items():
+        if value is not None:
+            values[key] = _coerce(key, value, f"option --{key.replace('_', '-')}")
+    return validate(Settings(**values))

@@ -1,0 +1,1 @@
+"""perfopt.verify"""
