@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+import tomllib
 
 from perfopt.errors import ConfigError
 

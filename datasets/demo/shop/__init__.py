@@ -1,0 +1,1 @@
+"""demo-shop: order processing for a small online shop."""

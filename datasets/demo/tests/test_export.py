@@ -1,0 +1,10 @@
+from shop.export import decode_orders, encode_orders
+
+
+def test_round_trip(orders):
+    blob = encode_orders(orders)
+    assert decode_orders(blob) == [(o["id"], o["sku"], o["amount"]) for o in orders]
+
+
+def test_empty():
+    assert decode_orders(encode_orders([])) == []

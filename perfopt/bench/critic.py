@@ -1,0 +1,88 @@
+"""The accept/reject decision on measurements: a pure function of numbers and a policy."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from perfopt.config import Settings
+from perfopt.models import Measurement, Verdict
+
+# Which metric decides when several were measured: exact counts beat clocks, and a GPU
+# clock beats the host clock for GPU code.
+DECIDING_ORDER = ("instructions", "gpu-wall", "wall")
+# Metrics that are samples of a noisy clock and need `min_samples` per side; instruction
+# counts under callgrind are reproducible, one run per side is enough.
+SAMPLED = ("wall", "gpu-wall")
+
+
+@dataclass(frozen=True)
+class Policy:
+    min_speedup: float = 1.05  # the CI's lower bound must reach this
+    # When instructions decide: reject if wall time is significantly slower than
+    # 1/max_wall_slowdown of the original (1.0: wall CI entirely below 1.0x).
+    max_wall_slowdown: float = 1.0
+    min_samples: int = 6  # per side, for sampled metrics
+
+
+def policy_from_settings(settings: Settings) -> Policy:
+    extra = settings.extra or {}
+    return Policy(
+        min_speedup=settings.min_speedup,
+        max_wall_slowdown=float(extra.get("max_wall_slowdown", Policy.max_wall_slowdown)),
+        min_samples=int(extra.get("min_samples", Policy.min_samples)),
+    )
+
+
+def deciding(measurements: Sequence[Measurement]) -> Measurement:
+    for metric in DECIDING_ORDER:
+        for m in measurements:
+            if m.metric == metric:
+                return m
+    return measurements[0]
+
+
+def describe(m: Measurement) -> str:
+    return (
+        f"speedup {m.speedup:.2f}x [{m.ci_low:.2f}, {m.ci_high:.2f}] ({m.confidence * 100:.0f}% CI)"
+    )
+
+
+def _cannot_tell(m: Measurement, policy: Policy) -> str | None:
+    need = policy.min_samples if m.metric in SAMPLED else 1
+    have = min(len(m.baseline), len(m.candidate))
+    if have < need:
+        return f"could not tell: only {have} {m.metric} samples per side (need {need})"
+    if not all(math.isfinite(v) for v in (m.speedup, m.ci_low, m.ci_high)):
+        return f"could not tell: no confidence interval for {m.metric} ({describe(m)})"
+    return None
+
+
+def accept(measurements: Sequence[Measurement], policy: Policy) -> Verdict:
+    """Accept only a speedup whose confidence interval clears `policy.min_speedup`."""
+    if not measurements:
+        return Verdict.reject("benchmark", "could not tell: nothing was measured")
+    main = deciding(measurements)
+    problem = _cannot_tell(main, policy)
+    if problem:
+        return Verdict.reject("benchmark", problem)
+    if main.ci_low < policy.min_speedup:
+        return Verdict.reject(
+            "benchmark", f"{describe(main)} below {policy.min_speedup:.2f}x ({main.metric})"
+        )
+    reason = f"{describe(main)} ({main.metric})"
+    if main.metric != "wall":
+        wall = next((m for m in measurements if m.metric == "wall"), None)
+        if wall is not None:
+            problem = _cannot_tell(wall, policy)
+            if problem:
+                return Verdict.reject(
+                    "benchmark", f"{problem} (checking wall time did not get worse)"
+                )
+            if wall.ci_high < 1.0 / policy.max_wall_slowdown:
+                return Verdict.reject(
+                    "benchmark", f"{main.metric} improved but wall time is slower: {describe(wall)}"
+                )
+            reason += f"; wall {describe(wall)}"
+    return Verdict.accept(reason)

@@ -1,0 +1,167 @@
+"""Wall-clock comparison of a baseline tree and a candidate tree on a stress suite.
+
+Loops are calibrated once, on the baseline, and both sides use the same count. Then
+`rounds` rounds of ABBA (baseline, candidate, candidate, baseline), each a fresh worker
+process: drift of a shared machine hits both sides alike, and process-level luck (memory
+layout, hash seeds of other processes) is sampled many times instead of once.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from perfopt.bench.stats import speedup_ci
+from perfopt.config import Settings
+from perfopt.errors import SandboxError
+from perfopt.models import Measurement, StressSuite, Target
+from perfopt.verify import sandbox
+from perfopt.verify.loader import write_cases_file
+
+WARMUP_SAMPLES = 1
+
+
+class BenchFailed(SandboxError):
+    """A timing worker timed out or crashed; `gate` is "timeout" or "sandbox"
+    (or "benchmark" when there is nothing to time)."""
+
+    def __init__(self, gate: str, reason: str) -> None:
+        super().__init__(reason)
+        self.gate = gate
+        self.reason = reason
+
+
+Runner = Callable[[], list[float]]
+
+
+def interleave(
+    run_a: Runner, run_b: Runner, rounds: int
+) -> tuple[list[list[float]], list[list[float]]]:
+    """Run A and B in ABBA order `rounds` times; the samples of every run, per run."""
+    groups_a: list[list[float]] = []
+    groups_b: list[list[float]] = []
+    for _ in range(rounds):
+        groups_a.append(run_a())
+        groups_b.append(run_b())
+        groups_b.append(run_b())
+        groups_a.append(run_a())
+    return groups_a, groups_b
+
+
+def worker_command(
+    root: Path, target: Target, suite: StressSuite, cases_file: Path, *extra: str
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "perfopt.bench.worker",
+        "--root",
+        str(Path(root).resolve()),
+        "--file",
+        target.file,
+        "--qualname",
+        str(target.qualname),
+        "--suite",
+        str(Path(suite.folder).resolve()),
+        "--cases",
+        str(cases_file),
+        *extra,
+    ]
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def run_worker(cmd: list[str], root: Path, settings: Settings, side: str) -> dict[str, Any]:
+    proc = sandbox.run(cmd, cwd=root, timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+    if proc.timed_out:
+        raise BenchFailed("timeout", f"timing the {side} took longer than {settings.timeout_s:g} s")
+    result = _last_json(proc.stdout) if proc.returncode == 0 else None
+    if result is None:
+        raise BenchFailed(
+            "sandbox",
+            f"the timing worker for the {side} failed (exit {proc.returncode}): {proc.tail(8)}",
+        )
+    return result
+
+
+def compare(
+    baseline_root: Path,
+    candidate_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+) -> Measurement:
+    """Measure both trees; raises BenchFailed when a worker times out or crashes."""
+    if not suite.cases:
+        raise BenchFailed("benchmark", "no inputs to time")
+    if target.qualname is None or target.language != "python":
+        raise BenchFailed(
+            "benchmark", f"no timing worker for {target.language} whole programs here"
+        )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="perfopt-bench-") as tmp:
+        cases_file = write_cases_file(
+            Path(tmp) / "cases.json", [(c.id, c.payload) for c in suite.cases]
+        )
+        calibrated = run_worker(
+            worker_command(
+                baseline_root, target, suite, cases_file, "--calibrate", repr(settings.min_sample_s)
+            ),
+            baseline_root,
+            settings,
+            "original",
+        )
+        loops = int(calibrated["loops"])
+        timing = (
+            "--loops",
+            str(loops),
+            "--samples",
+            str(settings.samples_per_worker),
+            "--warmup",
+            str(WARMUP_SAMPLES),
+        )
+
+        def side(root: Path, name: str) -> Runner:
+            cmd = worker_command(root, target, suite, cases_file, *timing)
+            return lambda: [float(v) for v in run_worker(cmd, root, settings, name)["samples"]]
+
+        groups_a, groups_b = interleave(
+            side(baseline_root, "original"), side(candidate_root, "candidate"), settings.rounds
+        )
+    # Samples inside one process are not independent (they share its memory layout and
+    # its moment on the machine), so the interval is computed over per-process medians.
+    point, low, high = speedup_ci(
+        [statistics.median(g) for g in groups_a],
+        [statistics.median(g) for g in groups_b],
+        confidence=settings.confidence,
+    )
+    return Measurement(
+        metric="wall",
+        baseline=tuple(v for g in groups_a for v in g),
+        candidate=tuple(v for g in groups_b for v in g),
+        speedup=point,
+        ci_low=low,
+        ci_high=high,
+        confidence=settings.confidence,
+        loops=loops,
+        seconds_spent=time.perf_counter() - started,
+        note=f"{settings.rounds} ABBA rounds, {len(groups_a)} workers per side, "
+        f"{settings.samples_per_worker} samples each after {WARMUP_SAMPLES} warm-up",
+    )

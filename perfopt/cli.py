@@ -1,0 +1,179 @@
+"""Command line: parse, call one library function, render. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from perfopt.errors import PerfoptError
+
+app = typer.Typer(
+    name="perfopt",
+    help=(
+        "Make Python code faster and prove it: profile a workload, rewrite the hot functions "
+        "(deterministic codemods, or an LLM when configured), keep a rewrite only when it "
+        "behaves identically, passes the tests and is measured faster.\n\n"
+        "Nothing is written unless you ask: by default perfopt shows diffs; --apply writes "
+        "accepted changes, --patch FILE saves them as a unified diff."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+skills_app = typer.Typer(help="Browse the skill library (slow-to-fast transformations).",
+                         no_args_is_help=True)
+app.add_typer(skills_app, name="skills")
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """User errors -> one line and exit 2; Ctrl-C -> stop children, clean up, exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PerfoptError as exc:
+            _stderr_console().print(f"[red]perfopt: error:[/] {exc}", highlight=False,
+                                    markup=True, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            _stop_everything()
+            _stderr_console().print("perfopt: interrupted; your files were not changed")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _stop_everything() -> None:
+    try:
+        from perfopt.verify import sandbox, workspace
+
+        sandbox.kill_all()
+        workspace.cleanup_all()
+    except Exception:  # noqa: BLE001 - best effort on the way out; the temp dirs say why
+        pass
+
+
+@app.command()
+@guarded
+def optimize(
+    path: Path = typer.Argument(..., help="Project folder (or one .py file within a project)."),
+    top: int | None = typer.Option(None, help="How many hotspot functions to work on [3]."),
+    tests: str | None = typer.Option(None, help="pytest -k expression narrowing the workload."),
+    workload: str | None = typer.Option(
+        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py'."),
+    apply: bool = typer.Option(False, "--apply", help="Write accepted changes into your files "
+                               "(atomically). Without it nothing is changed."),
+    patch: Path | None = typer.Option(None, help="Save accepted changes as a unified diff."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    markdown: Path | None = typer.Option(None, help="Also write a Markdown report here."),
+    sarif: Path | None = typer.Option(None, help="Also write a SARIF report here."),
+    min_speedup: float | None = typer.Option(
+        None, help="Lower bound of the speedup's 95% CI must reach this [1.05]."),
+    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile [auto]."),
+    model: str | None = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
+    base_url: str | None = typer.Option(None, help="Endpoint, e.g. http://localhost:8000/v1."),
+    show_prompts: bool = typer.Option(False, "--show-prompts",
+                                      help="Print what would be sent to the model; send nothing."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cached model replies."),
+    replay: Path | None = typer.Option(None, help="Answer model calls only from this cache "
+                                          "folder; never call the network."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Profile, rewrite and verify the hottest functions of a project."""
+    from rich.console import Console
+
+    from perfopt.discover import discover
+    from perfopt.pipeline import RunOptions, optimize_project
+    from perfopt.reports import render
+    from perfopt.reports.console import ConsoleEvents, render_run
+    from perfopt.verify.workspace import atomic_write
+
+    flags = {
+        "top": top, "tests": tests, "workload": workload, "min_speedup": min_speedup,
+        "profiler": profiler, "model": model, "base_url": base_url,
+        "cache": False if no_cache else None, "replay_dir": str(replay) if replay else None,
+    }
+    project = discover(path, flags)
+    err = Console(stderr=True)
+    with ConsoleEvents(err, quiet=quiet) as events:
+        result = optimize_project(
+            project, RunOptions(apply=apply, patch_file=patch, show_prompts=show_prompts), events
+        )
+    if markdown:
+        atomic_write(markdown, render("markdown", result))
+    if sarif:
+        atomic_write(sarif, render("sarif", result))
+    if json_out:
+        sys.stdout.write(render("json", result) + "\n")
+    else:
+        render_run(result, Console())
+
+
+@app.command()
+def version() -> None:
+    """Print perfopt's version."""
+    from perfopt import __version__
+
+    typer.echo(__version__)
+
+
+@skills_app.command("list")
+@guarded
+def skills_list(
+    language: str | None = typer.Option(None, help="Only skills for this language."),
+) -> None:
+    """List the skill cards."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from perfopt.skills.library import load_skills
+
+    table = Table()
+    for col in ("id", "kind", "languages", "codemod", "title"):
+        table.add_column(col)
+    for s in load_skills():
+        if language and language not in s.languages:
+            continue
+        table.add_row(s.id, s.kind, ",".join(s.languages), s.codemod or "", s.title)
+    Console().print(table)
+
+
+@skills_app.command("show")
+@guarded
+def skills_show(skill_id: str) -> None:
+    """Show one skill card."""
+    from rich.console import Console
+
+    from perfopt.skills.library import get_skill
+
+    s = get_skill(skill_id)
+    c = Console()
+    c.print(f"[bold]{s.id}[/] ({s.kind}, {', '.join(s.languages)}): {s.title}")
+    c.print(s.mechanism)
+    if s.example_before:
+        c.print("[dim]before:[/]\n" + s.example_before)
+        c.print("[dim]after:[/]\n" + s.example_after)
+    for p in s.pitfalls:
+        c.print(f"[yellow]pitfall:[/] {p}")
+    if s.codemod:
+        c.print(f"codemod: {s.codemod}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

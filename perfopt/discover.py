@@ -1,0 +1,139 @@
+"""Find the project around a path, its Python files, its tests and its workload."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from perfopt.config import Settings, load_settings
+from perfopt.errors import TargetError
+from perfopt.models import Workload
+
+MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "env",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "build",
+    "dist",
+    ".perfopt",
+    ".hypothesis",
+}
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    focus: (
+        str | None
+    )  # project-relative file when PATH named a file: only its functions are targets
+    python_files: tuple[str, ...]
+    test_files: tuple[str, ...]
+    settings: Settings
+    workload: Workload
+    python: str  # interpreter that runs the workload, the tests and the timing workers
+
+
+def is_test_file(rel: str) -> bool:
+    parts = Path(rel).parts
+    name = parts[-1]
+    return (
+        any(p in ("tests", "test", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def find_root(path: Path) -> Path:
+    start = path if path.is_dir() else path.parent
+    for folder in (start, *start.parents):
+        if any((folder / m).is_file() for m in MARKERS):
+            return folder
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def list_python_files(root: Path) -> list[str]:
+    """Project-relative .py files; in a git work tree only files git would keep."""
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout.decode()
+        files = [f for f in out.split("\0") if f and (root / f).is_file()]
+        return sorted(f for f in files if not (set(Path(f).parts) & SKIP_DIRS))
+    except (OSError, subprocess.SubprocessError):
+        files = []
+        for p in root.rglob("*.py"):
+            rel = p.relative_to(root)
+            if not set(rel.parts[:-1]) & SKIP_DIRS and not any(
+                part.endswith(".egg-info") for part in rel.parts
+            ):
+                files.append(rel.as_posix())
+        return sorted(files)
+
+
+def check_syntax(root: Path, files: list[str]) -> None:
+    for rel in files:
+        try:
+            text = (root / rel).read_text(encoding="utf-8")
+            compile(text, rel, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise TargetError(
+                f"{rel}:{exc.lineno}: {exc.msg}; fix this syntax error first "
+                "(perfopt only optimizes code that runs)"
+            ) from None
+        except UnicodeDecodeError:
+            raise TargetError(f"{rel} is not UTF-8 text; convert it or exclude it") from None
+
+
+def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
+    if not path.exists():
+        raise TargetError(f"{path} does not exist; give a project folder or a Python file")
+    if path.is_file() and path.suffix != ".py":
+        raise TargetError(f"{path} is not a Python file; give a project folder or a .py file")
+    root = find_root(path.resolve())
+    settings = load_settings(root, flags)
+    files = list_python_files(root)
+    if not files:
+        raise TargetError(
+            f"no Python files under {root}; give a folder that holds a Python project"
+        )
+    check_syntax(root, files)
+    tests = tuple(f for f in files if is_test_file(f))
+    focus = path.resolve().relative_to(root).as_posix() if path.is_file() else None
+    if settings.workload:
+        workload = Workload(kind="command", command=settings.workload)
+    else:
+        if not any(Path(t).name.startswith("test_") or t.endswith("_test.py") for t in tests):
+            raise TargetError(
+                f"no tests found under {root}; perfopt profiles a workload: add pytest tests "
+                "or pass --workload 'python run_bench.py'"
+            )
+        workload = Workload(kind="pytest", tests=settings.tests)
+    return Project(
+        root=root,
+        focus=focus,
+        python_files=tuple(files),
+        test_files=tests,
+        settings=settings,
+        workload=workload,
+        python=sys.executable,
+    )

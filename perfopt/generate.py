@@ -1,0 +1,82 @@
+"""Candidate generation beyond codemods: the bridge from the pipeline to `perfopt.llm`.
+
+With no model configured `make_generator` returns None and says, once, how to add one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from perfopt.models import Candidate, CandidateResult, Hotspot, Skill, StressSuite
+
+NO_MODEL_HINT = (
+    "no model configured: using deterministic codemods only "
+    "(add one with --model NAME and OPENAI_BASE_URL / OPENAI_API_KEY, or [tool.perfopt] model)"
+)
+
+
+@dataclass
+class LLMGenerator:
+    client: Any
+    warn: Callable[[str], None]
+    plan_for: Callable[[Hotspot, str], tuple[Skill, ...]]
+    _seen_warnings: int = 0
+    disabled: str = ""
+
+    def _context(self, h: Hotspot, original_def: str, suite: StressSuite):
+        from perfopt.llm import PromptContext, summarize_suite
+
+        return PromptContext(file=h.target.file, qualname=h.target.qualname,
+                             hot_lines=h.hot_lines, stress_summary=summarize_suite(suite),
+                             plan=self.plan_for(h, original_def))
+
+    def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
+        from perfopt.llm import LLMError
+
+        if self.disabled:
+            return default
+        try:
+            return call()
+        except LLMError as exc:
+            # the budget is spent or the endpoint is gone: keep the codemods' results
+            self.disabled = str(exc)
+            self.warn(f"model: {exc}; continuing with codemods only")
+            return default
+        finally:
+            for w in self.client.warnings[self._seen_warnings:]:
+                self.warn(f"model: {w}")
+            self._seen_warnings = len(self.client.warnings)
+
+    def generate(self, h: Hotspot, original_def: str, suite: StressSuite) -> list[Candidate]:
+        from perfopt.llm import generate
+
+        ctx = self._context(h, original_def, suite)
+        return self._guarded(lambda: generate(h.target, original_def, ctx, self.client), [])
+
+    def refine(self, h: Hotspot, original_def: str, result: CandidateResult,
+               suite: StressSuite) -> Candidate | None:
+        from perfopt.llm import refine
+
+        ctx = self._context(h, original_def, suite)
+        evidence = result.verdict.reason
+        if result.measurements:
+            m = result.measurements[0]
+            evidence += (f"\nmeasured speedup {m.speedup:.3f}x, {int(m.confidence * 100)}% CI "
+                         f"[{m.ci_low:.3f}, {m.ci_high:.3f}] ({m.metric})")
+        return self._guarded(lambda: refine(result.candidate, result.verdict.gate, evidence, ctx,
+                                            self.client, original_def=original_def), None)
+
+    def usage(self) -> dict[str, float]:
+        return dict(self.client.usage.to_dict())
+
+
+def make_generator(project: Any, options: Any, events: Any, warn: Callable[[str], None],
+                   plan_for: Callable[[Hotspot, str], tuple[Skill, ...]]) -> LLMGenerator | None:
+    from perfopt.llm import LLMClient, ModelConfig
+
+    config = ModelConfig.from_settings(project.settings, project.root)
+    if config is None:
+        events.note(NO_MODEL_HINT)
+        return None
+    return LLMGenerator(client=LLMClient(config), warn=warn, plan_for=plan_for)

@@ -1,0 +1,46 @@
+"""Machine-readable report: one JSON object."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from perfopt.models import CandidateResult, RunResult, to_dict
+
+SCHEMA_VERSION = 1
+
+
+def result_entry(r: CandidateResult) -> dict[str, Any]:
+    m = r.measurements[0] if r.measurements else None
+    return {
+        "target": {"file": r.candidate.target.file, "qualname": r.candidate.target.qualname},
+        "candidate_id": r.candidate.id,
+        "origin": r.candidate.origin,
+        "skills": list(r.candidate.skills),
+        "verdict": r.verdict.gate,
+        "accepted": r.verdict.accepted,
+        "speedup": round(m.speedup, 4) if m else None,
+        "ci": [round(m.ci_low, 4), round(m.ci_high, 4)] if m else None,
+        "confidence": m.confidence if m else None,
+        "metric": m.metric if m else None,
+        "measure_seconds": round(m.seconds_spent, 2) if m else None,
+        "reason": r.verdict.reason,
+        "diff": r.diff,
+    }
+
+
+def render_json(result: RunResult) -> str:
+    data = {
+        "version": SCHEMA_VERSION,
+        "project": result.project,
+        "profiler": result.profiler,
+        "seconds": result.seconds,
+        "hotspots": [to_dict(h) for h in result.hotspots],
+        "results": [result_entry(r) for r in result.results],
+        "accepted": sum(r.verdict.accepted for r in result.results),
+        "applied": list(result.applied),
+        "patch": result.patch,
+        "warnings": list(result.warnings),
+        "usage": result.usage,
+    }
+    return json.dumps(data, indent=2)

@@ -1,0 +1,177 @@
+"""The one seam through which perfopt runs other code: user tests, harnesses, timing workers.
+
+Every process starts in its own session (so its whole tree is one process group we can
+kill), with an address-space limit, no core dumps and an environment without secrets.
+A process group is killed on timeout and on any exception, Ctrl-C included, so no
+candidate keeps running after perfopt stops.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfopt.errors import SandboxError
+
+# Substrings / prefixes of environment variable names that never reach untrusted code.
+_SECRET_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
+_SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AWS_")
+
+# Live process groups (pgid -> Popen), for `kill_all` from the CLI's signal handler.
+_LIVE: dict[int, subprocess.Popen[bytes]] = {}
+_LIVE_LOCK = threading.Lock()
+
+# After a kill, how long to wait for pipes to drain before giving up on the output.
+_DRAIN_S = 2.0
+
+
+@dataclass(frozen=True)
+class ProcResult:
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def tail(self, lines: int = 20, chars: int = 2000) -> str:
+        """The last lines of stdout + stderr: what a rejection reason shows."""
+        text = "\n".join(part.rstrip() for part in (self.stdout, self.stderr) if part.strip())
+        kept = "\n".join(text.splitlines()[-lines:])
+        return kept[-chars:]
+
+
+def scrubbed_env(
+    extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The current environment (or `base`) without credentials, plus `extra`.
+
+    PYTHONDONTWRITEBYTECODE keeps __pycache__ out of workspaces; PYTHONHASHSEED=0 makes
+    set/dict-of-str iteration order the same in the baseline and candidate processes.
+    """
+    source = os.environ if base is None else base
+    env = {
+        name: value
+        for name, value in source.items()
+        if not any(part in name.upper() for part in _SECRET_PARTS)
+        and not name.upper().startswith(_SECRET_PREFIXES)
+    }
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.setdefault("PYTHONHASHSEED", "0")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _limits(memory_mb: int | None) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+
+        # Some platforms (macOS) refuse RLIMIT_AS; the time limit still holds there.
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except (ValueError, OSError):
+            pass
+        if memory_mb:
+            limit = int(memory_mb) * 1024 * 1024
+            try:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            except (ValueError, OSError):
+                pass
+
+    return apply
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run(
+    cmd: Sequence[str] | str,
+    *,
+    cwd: Path | str,
+    timeout_s: float,
+    memory_mb: int | None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | str | None = None,
+    shell: bool = False,
+) -> ProcResult:
+    """Run `cmd` in a new session with limits; never leaves a process of it behind.
+
+    `env` is used as given (build it with `scrubbed_env(extra)`); None means `scrubbed_env()`.
+    A timeout is a result (`timed_out=True`, returncode -9), not an exception.
+    """
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    started = time.perf_counter()
+    try:
+        proc = subprocess.Popen(
+            cmd if shell or isinstance(cmd, str) else list(cmd),
+            cwd=str(cwd),
+            env=dict(scrubbed_env() if env is None else env),
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            shell=shell,
+            start_new_session=True,
+            preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
+        )
+    except OSError as exc:
+        raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
+    with _LIVE_LOCK:
+        _LIVE[proc.pid] = proc
+    timed_out = False
+    try:
+        try:
+            out, err = proc.communicate(data, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            try:
+                out, err = proc.communicate(timeout=_DRAIN_S)
+            except subprocess.TimeoutExpired:
+                # A descendant that escaped the group still holds the pipes open.
+                proc.kill()
+                out, err = b"", b""
+        # The leader exited; background children it left in the group go too.
+        _kill_group(proc)
+    except BaseException:
+        _kill_group(proc)
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.pop(proc.pid, None)
+    return ProcResult(
+        returncode=proc.returncode if proc.returncode is not None else -9,
+        stdout=(out or b"").decode("utf-8", errors="replace"),
+        stderr=(err or b"").decode("utf-8", errors="replace"),
+        timed_out=timed_out,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def kill_all() -> int:
+    """Kill every live sandboxed process group (for the CLI's SIGINT/SIGTERM handler)."""
+    with _LIVE_LOCK:
+        procs = list(_LIVE.values())
+    for proc in procs:
+        _kill_group(proc)
+    return len(procs)
+
+
+def live_count() -> int:
+    with _LIVE_LOCK:
+        return len(_LIVE)

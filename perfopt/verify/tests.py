@@ -1,0 +1,56 @@
+"""Run the project's own tests in a workspace, and turn the result into a verdict.
+
+pytest exit code 5 means "no tests collected": that is not a failure of the candidate,
+but it is not evidence either. `tests_verdict` accepts it with the reason
+"no tests collected" (gate "accepted"), and the pipeline turns that reason into a
+warning in the report, so a project without tests never looks verified by its tests.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from perfopt.config import Settings
+from perfopt.models import Verdict
+from perfopt.verify import sandbox
+from perfopt.verify.sandbox import ProcResult
+
+PYTEST_NO_TESTS = 5
+NO_TESTS_REASON = "no tests collected"
+
+
+def default_command() -> list[str]:
+    # No cache provider: .pytest_cache would otherwise appear in the workspace copy.
+    return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+
+
+def run_tests(root: Path, settings: Settings, command: list[str] | str | None = None) -> ProcResult:
+    """Run `command` (or settings.test_command, or pytest) in `root`, sandboxed.
+    A string command runs through the shell, as the user wrote it in their config."""
+    if command is None:
+        command = settings.test_command or default_command()
+    shell = isinstance(command, str)
+    return sandbox.run(
+        command,
+        cwd=root,
+        timeout_s=settings.timeout_s,
+        memory_mb=settings.memory_mb,
+        shell=shell,
+    )
+
+
+def tests_verdict(result: ProcResult) -> Verdict:
+    if result.timed_out:
+        return Verdict.reject("timeout", f"tests ran longer than {result.seconds:.0f} s")
+    if result.returncode == 0:
+        summary = result.stdout.strip().splitlines()[-1:] or [""]
+        return Verdict.accept(f"tests passed: {summary[0]}".rstrip(": "))
+    if result.returncode == PYTEST_NO_TESTS:
+        return Verdict(True, "accepted", NO_TESTS_REASON)
+    return Verdict.reject("tests", f"tests failed (exit {result.returncode}):\n{result.tail(15)}")
+
+
+def describe(command: list[str] | str) -> str:
+    return command if isinstance(command, str) else shlex.join(command)

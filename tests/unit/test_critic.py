@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import math
+
+from perfopt.bench.critic import Policy, accept, policy_from_settings
+from perfopt.config import Settings
+from perfopt.models import Measurement
+
+POLICY = Policy()
+
+
+def m(speedup: float, low: float, high: float, metric: str = "wall", n: int = 12) -> Measurement:
+    return Measurement(
+        metric=metric,
+        baseline=(1.0,) * n,
+        candidate=(1.0,) * n,
+        speedup=speedup,
+        ci_low=low,
+        ci_high=high,
+    )
+
+
+def test_clear_speedup_is_accepted() -> None:
+    verdict = accept([m(2.0, 1.8, 2.2)], POLICY)
+    assert verdict.accepted
+    assert verdict.reason == "speedup 2.00x [1.80, 2.20] (95% CI) (wall)"
+
+
+def test_interval_reaching_below_the_threshold_is_rejected_with_numbers() -> None:
+    verdict = accept([m(1.03, 0.98, 1.08)], POLICY)
+    assert (verdict.accepted, verdict.gate) == (False, "benchmark")
+    assert verdict.reason.startswith("speedup 1.03x [0.98, 1.08] (95% CI) below 1.05x")
+
+
+def test_threshold_is_inclusive_and_configurable() -> None:
+    assert accept([m(1.2, 1.05, 1.3)], POLICY).accepted
+    assert not accept([m(1.2, 1.1, 1.3)], Policy(min_speedup=1.15)).accepted
+
+
+def test_too_few_samples_could_not_tell() -> None:
+    verdict = accept([m(3.0, 2.9, 3.1, n=5)], POLICY)
+    assert not verdict.accepted
+    assert "could not tell" in verdict.reason
+
+
+def test_nan_interval_could_not_tell() -> None:
+    verdict = accept([m(3.0, math.nan, math.nan)], POLICY)
+    assert not verdict.accepted and "could not tell" in verdict.reason
+
+
+def test_nothing_measured_could_not_tell() -> None:
+    verdict = accept([], POLICY)
+    assert (verdict.accepted, verdict.gate) == (False, "benchmark")
+
+
+def test_instructions_decide_when_present() -> None:
+    counts = m(1.5, 1.5, 1.5, metric="instructions", n=1)
+    noisy_wall = m(1.02, 0.95, 1.10)  # would fail on its own; does not decide
+    verdict = accept([noisy_wall, counts], POLICY)
+    assert verdict.accepted, verdict
+    assert "(instructions)" in verdict.reason
+
+
+def test_instructions_win_but_wall_significantly_slower_is_rejected() -> None:
+    verdict = accept([m(1.5, 1.5, 1.5, metric="instructions", n=1), m(0.8, 0.7, 0.9)], POLICY)
+    assert not verdict.accepted
+    assert "wall time is slower" in verdict.reason
+    relaxed = Policy(max_wall_slowdown=1.25)  # up to 25% slower wall time tolerated
+    assert accept(
+        [m(1.5, 1.5, 1.5, metric="instructions", n=1), m(0.8, 0.7, 0.9)], relaxed
+    ).accepted
+
+
+def test_instructions_below_threshold_rejected() -> None:
+    verdict = accept([m(1.01, 1.01, 1.01, metric="instructions", n=1)], POLICY)
+    assert not verdict.accepted and "below 1.05x" in verdict.reason
+
+
+def test_policy_from_settings() -> None:
+    policy = policy_from_settings(Settings().replace(min_speedup=1.2, extra={"min_samples": 3}))
+    assert policy == Policy(min_speedup=1.2, max_wall_slowdown=1.0, min_samples=3)
