@@ -27,6 +27,7 @@ class RunOptions:
 def optimize_project(project: Project, options: RunOptions, events: Events) -> RunResult:
     from perfopt import profilers, stress
     from perfopt.languages import python as pylang
+    from perfopt.verify import equivalence
     from perfopt.verify.workspace import Workspace, atomic_write
 
     started = time.monotonic()
@@ -47,7 +48,10 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
         )
         _check_workload(profile, project)
         hotspots = profilers.rank_hotspots(profile, base.root, settings, limit=settings.top * 4)
-        hotspots = [h for h in hotspots if project.focus in (None, h.target.file)][: settings.top]
+        # module-level code (qualname None) is a whole-program target, not a function one
+        hotspots = [
+            h for h in hotspots if h.target.qualname and project.focus in (None, h.target.file)
+        ][: settings.top]
         if not hotspots:
             warn("no project function showed up in the profile; a longer workload helps")
         events.note(_hotspot_lines(hotspots))
@@ -83,6 +87,17 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
             if not suite.cases:
                 warn(f"{h.target.key}: no captured calls to compare behaviour on; skipped")
                 continue
+            recorded = Path(scratch) / f"outcomes-{len(results)}-{h.target.qualname}.pkl"
+            events.stage("record", f"{h.target.key} on {len(suite.cases)} inputs")
+            baseline_ok = equivalence.record_outcomes(
+                base.root, h.target, suite, settings, recorded
+            )
+            if not baseline_ok.accepted:
+                warn(
+                    f"{h.target.key}: cannot record the original's behaviour "
+                    f"({baseline_ok.reason}); skipped"
+                )
+                continue
             events.stage("generate", h.target.key)
             candidates = _codemod_candidates(h, original_def)
             if generator is not None:
@@ -92,7 +107,9 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
             for cand in candidates:
                 for _round in range(1 + (settings.refine_rounds if generator else 0)):
                     events.stage("verify", f"{h.target.key} <- {cand.origin}")
-                    result = verify_candidate(base, cand, file_text, suite, project)
+                    result = verify_candidate(
+                        base, cand, file_text, suite, project, recorded=recorded
+                    )
                     results.append(result)
                     events.candidate_done(
                         h.target.key, cand.origin, result.verdict.gate, result.speedup
@@ -142,13 +159,22 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
 
 
 def verify_candidate(
-    base, candidate: Candidate, file_text: str, suite: StressSuite, project: Project
+    base,
+    candidate: Candidate,
+    file_text: str,
+    suite: StressSuite,
+    project: Project,
+    *,
+    recorded: Path | None = None,
 ) -> CandidateResult:
-    """Run the gates in order; the first that fails names the verdict."""
+    """Run the gates in order; the first that fails names the verdict.
+
+    `recorded` holds the original's outcomes on the suite (recorded once per target);
+    without it they are recorded here."""
     from perfopt.bench import critic, timing
     from perfopt.languages import python as pylang
     from perfopt.verify import equivalence
-    from perfopt.verify.tests import run_tests, tests_verdict
+    from perfopt.verify.tests import NO_TESTS_REASON, run_tests, tests_verdict
 
     target, settings = candidate.target, project.settings
     qualname = target.qualname or ""
@@ -156,9 +182,7 @@ def verify_candidate(
     if pylang.same_code(original_def, candidate.source):
         return CandidateResult(
             candidate,
-            Verdict.reject(
-                "unchanged", "candidate is the original code (modulo formatting and comments)"
-            ),
+            Verdict.reject("unchanged", "candidate is the original code (modulo formatting)"),
         )
     try:
         new_text = pylang.replace_function(file_text, qualname, candidate.source)
@@ -170,15 +194,24 @@ def verify_candidate(
     diff = _unified_diff(target.file, file_text, new_text)
     with base.clone("candidate") as cand_ws:
         cand_ws.write(target.file, new_text)
-        verdict = equivalence.check(base.root, cand_ws.root, target, suite, settings)
+        verdict = equivalence.check(
+            base.root, cand_ws.root, target, suite, settings, recorded=recorded
+        )
         if not verdict.accepted:
             return CandidateResult(candidate, verdict, diff=diff)
-        tests = run_tests(cand_ws.root, settings, _test_command(project))
-        verdict = tests_verdict(tests)
+        verdict = tests_verdict(run_tests(cand_ws.root, settings, _test_command(project)))
         if not verdict.accepted:
             return CandidateResult(candidate, verdict, diff=diff)
-        measurement = timing.compare(base.root, cand_ws.root, target, suite, settings)
+        tests_note = (
+            " (the project collected no tests)" if verdict.reason == NO_TESTS_REASON else ""
+        )
+        try:
+            measurement = timing.compare(base.root, cand_ws.root, target, suite, settings)
+        except timing.BenchFailed as exc:
+            return CandidateResult(candidate, Verdict.reject(exc.gate, exc.reason), diff=diff)
         verdict = critic.accept([measurement], critic.policy_from_settings(settings))
+        if tests_note:
+            verdict = Verdict(verdict.accepted, verdict.gate, verdict.reason + tests_note)
         return CandidateResult(candidate, verdict, (measurement,), diff=diff)
 
 

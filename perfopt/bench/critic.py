@@ -59,30 +59,61 @@ def _cannot_tell(m: Measurement, policy: Policy) -> str | None:
     return None
 
 
+def _clock(main: Measurement, measurements: Sequence[Measurement]) -> Measurement | None:
+    """The clock measurement that checks a non-clock deciding metric (instructions)."""
+    if main.metric in SAMPLED:
+        return None
+    return next((m for m in measurements if m.metric in SAMPLED), None)
+
+
+def disagreement(main: Measurement, clock: Measurement | None) -> str | None:
+    """A note when the exact count falls outside the clock's interval (e.g. a change that
+    saves interpreter instructions but waits on memory, or the reverse)."""
+    if clock is None or not all(math.isfinite(v) for v in (clock.ci_low, clock.ci_high)):
+        return None
+    if clock.ci_low <= main.speedup <= clock.ci_high:
+        return None
+    return (
+        f"{main.metric} say {main.speedup:.2f}x, {clock.metric} says {clock.speedup:.2f}x "
+        f"[{clock.ci_low:.2f}, {clock.ci_high:.2f}]"
+    )
+
+
 def accept(measurements: Sequence[Measurement], policy: Policy) -> Verdict:
-    """Accept only a speedup whose confidence interval clears `policy.min_speedup`."""
+    """Accept only a speedup whose confidence interval clears `policy.min_speedup`.
+
+    With instruction counts and wall time both measured, the counts decide (they are
+    exact) and wall time must not be significantly slower; the reason reports both, and
+    says so when they disagree beyond the wall interval."""
     if not measurements:
         return Verdict.reject("benchmark", "could not tell: nothing was measured")
     main = deciding(measurements)
     problem = _cannot_tell(main, policy)
     if problem:
         return Verdict.reject("benchmark", problem)
+    clock = _clock(main, measurements)
+    clock_problem = _cannot_tell(clock, policy) if clock is not None else None
+    both = f"{describe(main)} ({main.metric})"
+    if clock is not None and clock_problem is None:
+        both += f"; {clock.metric} {describe(clock)}"
+    note = disagreement(main, clock) if clock_problem is None else None
+    if note:
+        both += f"; {note}"
     if main.ci_low < policy.min_speedup:
         return Verdict.reject(
-            "benchmark", f"{describe(main)} below {policy.min_speedup:.2f}x ({main.metric})"
+            "benchmark",
+            f"{describe(main)} below {policy.min_speedup:.2f}x ({main.metric})"
+            + both.removeprefix(f"{describe(main)} ({main.metric})"),
         )
-    reason = f"{describe(main)} ({main.metric})"
-    if main.metric != "wall":
-        wall = next((m for m in measurements if m.metric == "wall"), None)
-        if wall is not None:
-            problem = _cannot_tell(wall, policy)
-            if problem:
-                return Verdict.reject(
-                    "benchmark", f"{problem} (checking wall time did not get worse)"
-                )
-            if wall.ci_high < 1.0 / policy.max_wall_slowdown:
-                return Verdict.reject(
-                    "benchmark", f"{main.metric} improved but wall time is slower: {describe(wall)}"
-                )
-            reason += f"; wall {describe(wall)}"
-    return Verdict.accept(reason)
+    if clock is not None:
+        if clock_problem:
+            return Verdict.reject(
+                "benchmark", f"{clock_problem} (checking wall time did not get worse)"
+            )
+        if clock.ci_high < 1.0 / policy.max_wall_slowdown:
+            return Verdict.reject(
+                "benchmark",
+                f"{main.metric} improved but wall time is slower: {describe(clock)}"
+                + (f"; {note}" if note else ""),
+            )
+    return Verdict.accept(both)

@@ -58,3 +58,39 @@ def speedup_ci(
     low = float(result.confidence_interval.low)
     high = float(result.confidence_interval.high)
     return point, low, high
+
+
+def paired_speedup_ci(
+    rounds_a: Sequence[float],
+    rounds_b: Sequence[float],
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """(point, low, high) from per-round values of an interleaved (ABBA) run: one value
+    per side per round (e.g. the mean of that round's two worker medians).
+
+    Each round's ratio cancels drift that hits both sides of the round alike; the
+    interval is a t-interval on the log ratios (with 6 rounds a bootstrap over rounds has
+    too few distinct resamples to be trusted, and the median of 6 is too coarse).
+    """
+    if len(rounds_a) != len(rounds_b) or not rounds_a:
+        raise ValueError("paired_speedup_ci needs the same number (>= 1) of rounds per side")
+    if min(rounds_a) <= 0 or min(rounds_b) <= 0:
+        raise ValueError("timings must be positive")
+    logs = [math.log(a / b) for a, b in zip(rounds_a, rounds_b, strict=True)]
+    center = statistics.fmean(logs)
+    if len(logs) < 2:
+        return math.exp(center), math.nan, math.nan
+    from scipy import stats
+
+    spread = statistics.stdev(logs) / math.sqrt(len(logs))
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(logs) - 1)) * spread
+    return math.exp(center), math.exp(center - half), math.exp(center + half)
+
+
+def round_values(groups: Sequence[Sequence[float]], per_round: int = 2) -> list[float]:
+    """Per-round values from the per-worker sample groups of `timing.interleave` (each
+    round runs `per_round` workers a side): the mean of that round's worker medians."""
+    medians = [statistics.median(g) for g in groups]
+    return [
+        statistics.fmean(medians[i : i + per_round]) for i in range(0, len(medians), per_round)
+    ]

@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,18 @@ def run_worker(cmd: list[str], root: Path, settings: Settings, side: str) -> dic
     return result
 
 
+@dataclass(frozen=True)
+class WallRun:
+    """A wall-clock comparison with what produced it: the per-worker sample groups (in
+    ABBA order, two workers a side per round) and the calibration run on the baseline."""
+
+    measurement: Measurement
+    groups_a: tuple[tuple[float, ...], ...]
+    groups_b: tuple[tuple[float, ...], ...]
+    loops: int
+    case_s: tuple[float, ...]  # one cold call per case on the baseline, in suite order
+
+
 def compare(
     baseline_root: Path,
     candidate_root: Path,
@@ -109,6 +122,21 @@ def compare(
     settings: Settings,
 ) -> Measurement:
     """Measure both trees; raises BenchFailed when a worker times out or crashes."""
+    return compare_detailed(baseline_root, candidate_root, target, suite, settings).measurement
+
+
+def compare_detailed(
+    baseline_root: Path,
+    candidate_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+    *,
+    metric: str = "wall",
+    extra_args: tuple[str, ...] = (),
+) -> WallRun:
+    """`compare`, keeping the groups and calibration; `extra_args` go to every worker
+    (`--sync torch` for GPU code, reported as `metric`)."""
     if not suite.cases:
         raise BenchFailed("benchmark", "no inputs to time")
     if target.qualname is None or target.language != "python":
@@ -122,13 +150,16 @@ def compare(
         )
         calibrated = run_worker(
             worker_command(
-                baseline_root, target, suite, cases_file, "--calibrate", repr(settings.min_sample_s)
+                baseline_root, target, suite, cases_file,
+                "--calibrate", repr(settings.min_sample_s), *extra_args,
             ),
             baseline_root,
             settings,
             "original",
         )
         loops = int(calibrated["loops"])
+        if metric == "gpu-wall" and not calibrated.get("synced"):
+            metric = "wall"  # the framework found no GPU: the code ran on the CPU
         timing = (
             "--loops",
             str(loops),
@@ -136,6 +167,7 @@ def compare(
             str(settings.samples_per_worker),
             "--warmup",
             str(WARMUP_SAMPLES),
+            *extra_args,
         )
 
         def side(root: Path, name: str) -> Runner:
@@ -145,15 +177,9 @@ def compare(
         groups_a, groups_b = interleave(
             side(baseline_root, "original"), side(candidate_root, "candidate"), settings.rounds
         )
-    # Samples inside one process are not independent (they share its memory layout and
-    # its moment on the machine), so the interval is computed over per-process medians.
-    point, low, high = speedup_ci(
-        [statistics.median(g) for g in groups_a],
-        [statistics.median(g) for g in groups_b],
-        confidence=settings.confidence,
-    )
-    return Measurement(
-        metric="wall",
+    point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
+    measurement = Measurement(
+        metric=metric,
         baseline=tuple(v for g in groups_a for v in g),
         candidate=tuple(v for g in groups_b for v in g),
         speedup=point,
@@ -164,4 +190,25 @@ def compare(
         seconds_spent=time.perf_counter() - started,
         note=f"{settings.rounds} ABBA rounds, {len(groups_a)} workers per side, "
         f"{settings.samples_per_worker} samples each after {WARMUP_SAMPLES} warm-up",
+    )
+    return WallRun(
+        measurement,
+        tuple(tuple(g) for g in groups_a),
+        tuple(tuple(g) for g in groups_b),
+        loops,
+        tuple(float(v) for v in calibrated.get("case_s", ())),
+    )
+
+
+def wall_ci(
+    groups_a: list[list[float]] | tuple[tuple[float, ...], ...],
+    groups_b: list[list[float]] | tuple[tuple[float, ...], ...],
+    confidence: float,
+) -> tuple[float, float, float]:
+    # Samples inside one process are not independent (they share its memory layout and
+    # its moment on the machine), so the interval is computed over per-process medians.
+    return speedup_ci(
+        [statistics.median(g) for g in groups_a],
+        [statistics.median(g) for g in groups_b],
+        confidence=confidence,
     )

@@ -1,6 +1,9 @@
 """perfopt's timing worker: `python -m perfopt.bench.worker --root DIR --file F --qualname Q
 --suite DIR [--cases JSON] --loops N --samples S --warmup W` prints {"samples": [...], "loops": N};
-with `--calibrate MIN_S` it prints {"loops": N} instead.
+with `--calibrate MIN_S` it prints {"loops": N, "case_s": [...]} instead (case_s: seconds of
+one call per case, from the first, cold pass). `--instructions` runs one warm-up loop, then
+`loops` loops inside `operator.call(...)`: the region callgrind counts (see
+perfopt/bench/callgrind.py). `--sync torch|cupy` waits for the GPU before reading the clock.
 
 One loop calls the target once on every case; a sample is the seconds per loop over
 `loops` loops. Arguments are unpickled before the timer starts (a fresh copy per call,
@@ -15,6 +18,7 @@ import argparse
 import contextlib
 import gc
 import json
+import operator
 import os
 import sys
 import time
@@ -30,28 +34,41 @@ PREPARED_BYTES = 64 * 1024 * 1024
 MAX_LOOPS = 1 << 22
 
 Fn = Callable[..., Any]
+Sync = Callable[[], None]
 
 
-def _sample_batched(fn: Fn, payloads: list[bytes], loops: int) -> float:
+
+
+def _no_sync() -> None:
+    return None
+
+
+def _run_calls(fn: Fn, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+    for args, kwargs in calls:
+        # try/except costs nothing when nothing is raised (contextlib.suppress would
+        # add a context manager per call); raising is part of what is timed.
+        try:
+            fn(*args, **kwargs)
+        except Exception:  # noqa: BLE001, S110
+            pass
+
+
+def _sample_batched(fn: Fn, payloads: list[bytes], loops: int, sync: Sync) -> float:
     calls = [load_payload(p) for _ in range(loops) for p in payloads]
     gc.collect()
     gc.disable()
     try:
+        sync()
         start = time.perf_counter()
-        for args, kwargs in calls:
-            # try/except costs nothing when nothing is raised (contextlib.suppress would
-            # add a context manager per call); raising is part of what is timed.
-            try:
-                fn(*args, **kwargs)
-            except Exception:  # noqa: BLE001, S110
-                pass
+        _run_calls(fn, calls)
+        sync()  # GPU work is asynchronous: the clock stops when the device is done
         elapsed = time.perf_counter() - start
     finally:
         gc.enable()
     return elapsed
 
 
-def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int) -> float:
+def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int, sync: Sync) -> float:
     elapsed = 0.0
     gc.collect()
     for _ in range(loops):
@@ -59,11 +76,13 @@ def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int) -> float:
             args, kwargs = load_payload(payload)
             gc.disable()
             try:
+                sync()
                 start = time.perf_counter()
                 try:
                     fn(*args, **kwargs)
                 except Exception:  # noqa: BLE001, S110
                     pass
+                sync()
                 elapsed += time.perf_counter() - start
             finally:
                 gc.enable()
@@ -71,30 +90,67 @@ def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int) -> float:
     return elapsed
 
 
-def sample(fn: Fn, payloads: list[bytes], loops: int) -> float:
+def sample(fn: Fn, payloads: list[bytes], loops: int, sync: Sync = _no_sync) -> float:
     """Total seconds for `loops` loops over all payloads (not yet divided by loops)."""
     if loops * sum(len(p) for p in payloads) <= PREPARED_BYTES:
-        return _sample_batched(fn, payloads, loops)
-    return _sample_per_call(fn, payloads, loops)
+        return _sample_batched(fn, payloads, loops, sync)
+    return _sample_per_call(fn, payloads, loops, sync)
 
 
-def calibrate(fn: Fn, payloads: list[bytes], min_s: float) -> int:
+def case_times(fn: Fn, payloads: list[bytes], sync: Sync = _no_sync) -> list[float]:
+    """Seconds of one call per case (this first pass also pays for imports and caches)."""
+    return [_sample_per_call(fn, [p], 1, sync) for p in payloads]
+
+
+def calibrate(fn: Fn, payloads: list[bytes], min_s: float, sync: Sync = _no_sync) -> int:
     """Double loops until one sample takes at least `min_s` (pyperf's approach)."""
     loops = 1
-    sample(fn, payloads, 1)  # first call pays for imports and caches
-    while loops < MAX_LOOPS and sample(fn, payloads, loops) < min_s:
+    while loops < MAX_LOOPS and sample(fn, payloads, loops, sync) < min_s:
         loops *= 2
     return loops
 
 
-def measure(fn: Fn, payloads: list[bytes], loops: int, samples: int, warmup: int) -> list[float]:
+def measure(
+    fn: Fn, payloads: list[bytes], loops: int, samples: int, warmup: int, sync: Sync = _no_sync
+) -> list[float]:
     for _ in range(warmup):
-        sample(fn, payloads, loops)
+        sample(fn, payloads, loops, sync)
     values = []
     for _ in range(samples):
-        values.append(sample(fn, payloads, loops) / loops)
+        values.append(sample(fn, payloads, loops, sync) / loops)
         gc.collect()
     return values
+
+
+def count_region(fn: Fn, payloads: list[bytes], loops: int) -> int:
+    """One warm-up loop, then `loops` loops inside operator.call: callgrind toggles
+    collection on entering and leaving `_operator_call`, the C function behind it, so only
+    these calls are counted (see perfopt/bench/callgrind.py for why that function)."""
+    _run_calls(fn, [load_payload(p) for p in payloads])  # imports, caches, specialization
+    calls = [load_payload(p) for _ in range(loops) for p in payloads]
+    gc.collect()
+    gc.disable()
+    try:
+        operator.call(_run_calls, fn, calls)
+    finally:
+        gc.enable()
+    return len(calls)
+
+
+def gpu_sync(kind: str | None) -> Sync:
+    if kind is None:
+        return _no_sync
+    if kind == "torch":
+        import torch
+
+        if not torch.cuda.is_available():
+            return _no_sync
+        return torch.cuda.synchronize
+    if kind == "cupy":
+        import cupy
+
+        return cupy.cuda.get_current_stream().synchronize
+    raise SystemExit(f"unknown --sync {kind!r}; use torch or cupy")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +164,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--samples", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--calibrate", type=float, default=None, metavar="MIN_S")
+    parser.add_argument("--instructions", action="store_true")
+    parser.add_argument("--sync", choices=("torch", "cupy"), default=None)
     return parser
 
 
@@ -119,9 +177,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # What the target prints is not ours to show, and must not cost terminal I/O.
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         fn = load_callable(opts.root, opts.file, opts.qualname)
+        if opts.instructions:
+            return {"calls": count_region(fn, payloads, max(1, opts.loops))}
+        sync = gpu_sync(opts.sync)
         if opts.calibrate is not None:
-            return {"loops": calibrate(fn, payloads, opts.calibrate)}
-        values = measure(fn, payloads, max(1, opts.loops), opts.samples, opts.warmup)
+            first = case_times(fn, payloads, sync)
+            loops = calibrate(fn, payloads, opts.calibrate, sync)
+            return {"loops": loops, "case_s": first, "synced": sync is not _no_sync}
+        values = measure(fn, payloads, max(1, opts.loops), opts.samples, opts.warmup, sync)
     return {"samples": values, "loops": max(1, opts.loops)}
 
 

@@ -21,9 +21,11 @@ from perfopt.profilers.base import (
     stdin_inputs,
     workload_command,
 )
+from perfopt.profilers.capture import CaptureReport, capture_calls, resolve_callable
 from perfopt.profilers.ranking import rank_hotspots
 
-__all__ = ["Frame", "Profile", "profile", "rank_hotspots", "workload_command"]
+__all__ = ["CaptureReport", "Frame", "Profile", "capture_calls", "profile", "rank_hotspots",
+           "resolve_callable", "workload_command"]
 
 
 def _silent(_: str) -> None:

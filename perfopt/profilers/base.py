@@ -94,7 +94,9 @@ def as_shell(cmd: list[str] | str) -> str:
     return cmd if isinstance(cmd, str) else shlex.join(cmd)
 
 
-def profile_env(env: Mapping[str, str] | None, extra: Mapping[str, str] | None = None) -> dict:
+def profile_env(
+    env: Mapping[str, str] | None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The environment a profiled workload gets: `env` (default: the scrubbed current one)
     with bytecode writing off, so a profile run leaves no __pycache__ in the project."""
     from perfopt.verify.sandbox import scrubbed_env

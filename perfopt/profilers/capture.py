@@ -25,11 +25,11 @@ from pathlib import Path
 
 from perfopt.config import Settings
 from perfopt.errors import TargetError
+from perfopt.languages.python import callable_path, definitions, module_name
 from perfopt.models import Target, Workload, from_dict, to_dict
 from perfopt.profilers import _capture_plugin
 from perfopt.profilers._bootstrap import with_pythonpath, write_bootstrap
 from perfopt.profilers._capture_plugin import ENV_VAR, resolve_callable
-from perfopt.languages.python import callable_path, definitions, module_name
 from perfopt.profilers.base import profile_env, stdin_inputs, tail, workload_command
 from perfopt.verify import sandbox
 

@@ -110,13 +110,13 @@ def record(
                 f"the workload ran past timeout_s={timeout_s:g} under py-spy; "
                 "narrow it (--tests) or raise timeout_s"
             )
-        workload_rc = _read_rc(rc_file)
         text = raw.read_text(encoding="utf-8", errors="replace") if raw.is_file() else None
-        if text is None:
-            if _DENIED.search(output):
-                raise ToolMissing(f"py-spy may not trace processes here ({_reason(output)})")
+        workload_rc = _read_rc(rc_file)
+        if text is None and _DENIED.search(output):
+            raise ToolMissing(f"py-spy may not trace processes here ({_reason(output)})")
+        if text is None and not (workload_rc is not None and "No python processes" in output):
             raise ToolMissing(f"py-spy failed: {_reason(output)}")
-        stacks = parse_raw(text)
+        stacks = parse_raw(text or "")
         if not stacks:
             # cProfile will still see a workload that ends before py-spy's first sample.
             raise ToolMissing("the workload finished before py-spy could sample it")

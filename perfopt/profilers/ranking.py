@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from perfopt.config import Settings
-from perfopt.models import Hotspot, Target
 from perfopt.languages.python import LineMap, definitions
+from perfopt.models import Hotspot, Target
 from perfopt.profilers.base import Frame, Profile
 
 HOT_LINES = 5  # lines kept per hotspot

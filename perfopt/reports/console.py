@@ -67,22 +67,20 @@ def render_run(result: RunResult, console: Console, *, applied_hint: bool = True
         console.print(table)
     if result.results:
         table = Table(title="Candidates", title_justify="left")
-        for col in ("target", "origin", "verdict", "speedup [95% CI]", "reason"):
+        for col in ("target", "origin", "verdict", "speedup [95% CI]", "why rejected"):
             table.add_column(col, overflow="fold")
         for r in result.results:
             verdict = "[green]accepted[/]" if r.verdict.accepted else f"[red]{r.verdict.gate}[/]"
-            table.add_row(
-                escape(r.candidate.target.key),
-                escape(r.candidate.origin),
-                verdict,
-                speedup_text(r),
-                escape(r.verdict.reason[:200]),
-            )
+            why = "" if r.verdict.accepted else escape(r.verdict.reason[:160])
+            table.add_row(escape(r.candidate.target.key), escape(r.candidate.origin), verdict,
+                          speedup_text(r), why)
         console.print(table)
     accepted = [r for r in result.results if r.verdict.accepted]
     for r in accepted:
         console.rule(f"{r.candidate.target.key}  {speedup_text(r)}  ({r.candidate.origin})")
-        console.print(Syntax(r.diff, "diff", theme="ansi_dark", background_color="default"))
+        console.print(
+            Syntax(r.diff, "diff", theme="ansi_dark", background_color="default", word_wrap=True)
+        )
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     n = len(accepted)

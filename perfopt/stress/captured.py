@@ -11,17 +11,24 @@ import hashlib
 from pathlib import Path
 
 from perfopt.models import StressCase, StressSuite, Target
-from perfopt.profilers.capture import CaptureReport
+from perfopt.profilers.capture import CaptureReport, target_slug
 
 DEFAULT_LIMIT = 20  # cases kept in a suite
 LARGEST_SHARE = 0.25  # of the kept cases, this share are the largest ones
 
 
 def build_suite(
-    target: Target, capture_dir: Path, report: CaptureReport, *, limit: int = DEFAULT_LIMIT
+    target: Target,
+    capture_dir: Path,
+    report: CaptureReport | None,
+    *,
+    limit: int = DEFAULT_LIMIT,
 ) -> StressSuite:
-    """Cases from `capture_dir` (the target's capture folder: `report.folder`)."""
-    folder = Path(capture_dir).resolve()
+    """Cases from a capture: `capture_dir` is the folder `capture_calls` wrote into (its
+    `outdir`) or the target's own folder in it (`report.folder`). No report, no cases."""
+    folder = _target_folder(Path(capture_dir), target, report)
+    if report is None:
+        return StressSuite(target=target, folder=str(folder))
     unique: dict[bytes, tuple[str, int, str]] = {}
     for info in report.cases:
         path = folder / info.file
@@ -42,6 +49,16 @@ def build_suite(
     )
     return StressSuite(target=target, cases=cases, folder=str(folder),
                        unpicklable=report.unpicklable)
+
+
+def _target_folder(capture_dir: Path, target: Target, report: CaptureReport | None) -> Path:
+    capture_dir = capture_dir.resolve()
+    if (capture_dir / "report.json").is_file():
+        return capture_dir
+    own = capture_dir / target_slug(target.key)
+    if own.is_dir() or report is None:
+        return own
+    return Path(report.folder).resolve()
 
 
 def select_spread(items: list[tuple[str, int, str]], limit: int) -> list[tuple[str, int, str]]:

@@ -88,7 +88,7 @@ def diff(a: Any, b: Any, path: str = "", _seen: set[tuple[int, int]] | None = No
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return f"{where}: expected length {len(a)} {short(a)}, got length {len(b)} {short(b)}"
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             found = diff(x, y, f"{path}[{i}]", seen)
             if found:
                 return found
@@ -250,10 +250,12 @@ def diff_outcome(expected: dict[str, Any], actual: dict[str, Any]) -> str | None
                 f"raised {_exc_name(actual['exc_type'])} ({actual['exc_msg'][:80]}) instead of "
                 f"returning {expected['value']['repr'][:80]}"
             )
-        return f"returned {short(actual['value'])} instead of raising {_exc_name(expected['exc_type'])}"
+        wanted = _exc_name(expected["exc_type"])
+        return f"returned {short(actual['value'])} instead of raising {wanted}"
     if expected["kind"] == "raise":
         if expected["exc_type"] != actual["exc_type"]:
-            return f"raised {_exc_name(actual['exc_type'])} instead of {_exc_name(expected['exc_type'])}"
+            got, wanted = _exc_name(actual["exc_type"]), _exc_name(expected["exc_type"])
+            return f"raised {got} instead of {wanted}"
     else:
         found = same_as(expected["value"], actual["value"])
         if found:
@@ -262,7 +264,8 @@ def diff_outcome(expected: dict[str, Any], actual: dict[str, Any]) -> str | None
     if found:
         return found
     if expected["stdout"] != actual["stdout"]:
-        return f"printed output differs: expected {short(expected['stdout'])}, got {short(actual['stdout'])}"
+        wanted, got = short(expected["stdout"]), short(actual["stdout"])
+        return f"printed output differs: expected {wanted}, got {got}"
     return None
 
 
@@ -276,7 +279,7 @@ def _args_diff(snap: dict[str, Any], live: tuple[tuple[Any, ...], dict[str, Any]
         found = same_as(snap, live)
         return f"arguments after the call differ: {found}" if found else None
     args, kwargs = live
-    for i, (x, y) in enumerate(zip(exp_args, args)):
+    for i, (x, y) in enumerate(zip(exp_args, args, strict=False)):
         found = diff(x, y)
         if found:
             return f"argument {i} mutated differently: {found}"
@@ -366,7 +369,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "ok": False,
             "case": None,
             "stage": "import",
-            "detail": f"cannot import {opts.qualname} from {opts.file}: {type(exc).__name__}: {exc}",
+            "detail": f"cannot import {opts.qualname} from {opts.file}: "
+            f"{type(exc).__name__}: {exc}",
         }
     if opts.mode == "record":
         outcomes, unstable = record(fn, cases)

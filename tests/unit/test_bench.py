@@ -118,6 +118,7 @@ def test_interleave_runs_abba() -> None:
     assert len(a) == len(b) == 4
 
 
+@pytest.mark.slow
 def test_a_a_is_not_accepted(tmp_path: Path) -> None:
     base = _tree(tmp_path / "base", WORK)
     same = _tree(tmp_path / "same", WORK)
@@ -127,6 +128,7 @@ def test_a_a_is_not_accepted(tmp_path: Path) -> None:
     assert not critic.accept([aa], critic.policy_from_settings(FAST)).accepted
 
 
+@pytest.mark.slow
 def test_a_third_of_the_work_is_accepted(tmp_path: Path) -> None:
     base = _tree(tmp_path / "base", WORK)
     third = _tree(tmp_path / "third", WORK.replace("range(n)", "range(n // 3)"))

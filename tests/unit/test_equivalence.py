@@ -13,6 +13,7 @@ import pytest
 from perfopt.config import Settings
 from perfopt.models import StressCase, StressSuite, Target
 from perfopt.verify import equivalence
+from perfopt.verify import tests as project_tests
 from perfopt.verify.harness import diff
 
 SETTINGS = Settings().replace(timeout_s=30.0, memory_mb=2048)
@@ -226,3 +227,26 @@ def test_diff_numpy_arrays() -> None:
     assert diff(np.array([1.0, np.nan]), np.array([1.0, np.nan])) is None
     assert diff(np.array([1.0, 2.0]), np.array([1.0, 2.5])) is not None
     assert diff(np.array([1, 2]), np.array([1.0, 2.0])) is not None  # dtype differs
+
+
+# --- the project's own tests (perfopt.verify.tests) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("test_source", "accepted", "gate", "reason_part"),
+    [
+        ("def test_ok():\n    assert 1 + 1 == 2\n", True, "accepted", "1 passed"),
+        ("def test_bad():\n    assert 1 + 1 == 3\n", False, "tests", "1 failed"),
+        ("def helper():\n    pass\n", True, "accepted", "no tests collected"),
+    ],
+)
+def test_run_tests_verdicts(
+    tmp_path: Path, test_source: str, accepted: bool, gate: str, reason_part: str
+) -> None:
+    (tmp_path / "test_it.py").write_text(test_source)
+    result = project_tests.run_tests(tmp_path, SETTINGS)
+    verdict = project_tests.tests_verdict(result)
+    assert (verdict.accepted, verdict.gate) == (accepted, gate)
+    assert reason_part in verdict.reason
+    assert not (tmp_path / ".pytest_cache").exists()
+    assert not (tmp_path / "__pycache__").exists()

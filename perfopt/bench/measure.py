@@ -1,0 +1,125 @@
+"""Every metric that applies to a candidate, in one call: wall time (or GPU wall time),
+plus exact instruction counts when valgrind is installed.
+
+`measure_all` is what the pipeline calls instead of `timing.compare`; the deciding
+metric comes first in the returned tuple (`critic.deciding` order), so code that looks
+at `measurements[0]` sees the metric that decided.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from perfopt.bench import callgrind, gpu
+from perfopt.bench.critic import DECIDING_ORDER
+from perfopt.bench.timing import BenchFailed, WallRun, compare_detailed
+from perfopt.config import Settings
+from perfopt.models import Measurement, StressSuite, Target
+
+# Native seconds of target calls counted under callgrind. valgrind runs them ~70x slower
+# (67x measured, see callgrind.py) and the worker runs them twice (one warm-up loop), so
+# 0.02 s of native work costs ~3 s, plus ~2 s to start CPython under valgrind; both sides
+# run at once. Cases are taken cheapest first until the budget is spent.
+INSTR_NATIVE_BUDGET_S = 0.005
+# A single case above this is not counted at all (it alone would take > ~15 s).
+INSTR_MAX_CASE_S = 0.1
+# Loops repeat the chosen cases so the region's fixed cost (~5,300 Ir) is negligible;
+# this caps the memory of pre-unpickled arguments.
+INSTR_MAX_LOOPS = 1000
+
+
+def choose_instruction_work(
+    case_ids: list[str], case_s: list[float], budget_s: float = INSTR_NATIVE_BUDGET_S
+) -> tuple[list[str], int] | None:
+    """(case ids to count, loops), cheapest cases first within `budget_s` of native time;
+    None when even the cheapest case is too slow to count."""
+    if not case_ids or len(case_s) != len(case_ids):
+        return None
+    order = sorted(range(len(case_ids)), key=lambda i: (case_s[i], i))
+    if case_s[order[0]] > INSTR_MAX_CASE_S:
+        return None
+    chosen: list[int] = []
+    spent = 0.0
+    for i in order:
+        if chosen and spent + case_s[i] > budget_s:
+            break
+        chosen.append(i)
+        spent += case_s[i]
+    loops = int(budget_s / spent) if spent > 0 else INSTR_MAX_LOOPS
+    chosen.sort()  # suite order: the same calls in the same order on both sides
+    return [case_ids[i] for i in chosen], max(1, min(INSTR_MAX_LOOPS, loops))
+
+
+def instructions_wanted(settings: Settings) -> bool:
+    if settings.metric == "wall":
+        return False
+    if settings.metric == "instructions" and not callgrind.available():
+        raise BenchFailed(
+            "benchmark",
+            "metric 'instructions' needs valgrind (apt install valgrind), or use --metric wall",
+        )
+    return callgrind.available()
+
+
+def measure_all(
+    baseline_root: Path,
+    candidate_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+) -> tuple[Measurement, ...]:
+    """Wall (or gpu-wall) time, and instruction counts when valgrind is there and the
+    code runs on the CPU. Raises BenchFailed when a worker times out or crashes."""
+    kind = gpu.framework(baseline_root, target) or gpu.framework(candidate_root, target)
+    if kind is not None:
+        run = gpu.compare_gpu(baseline_root, candidate_root, target, suite, settings, kind)
+        # Counting host instructions says nothing about kernels on the device.
+        return (run.measurement,)
+    want = instructions_wanted(settings)
+    run = compare_detailed(baseline_root, candidate_root, target, suite, settings)
+    if not want:
+        return (run.measurement,)
+    try:
+        counted = count_instructions(baseline_root, candidate_root, target, suite, settings, run)
+    except BenchFailed as exc:
+        if settings.metric == "instructions":
+            raise
+        # Wall timing of both trees worked; callgrind did not (too slow, or valgrind
+        # itself failed): say so and let wall time decide.
+        return (_noted(run.measurement, f"instructions not counted: {exc.reason}"),)
+    if isinstance(counted, str):
+        return (_noted(run.measurement, counted),)
+    return ordered((counted, run.measurement))
+
+
+def count_instructions(
+    baseline_root: Path,
+    candidate_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+    run: WallRun,
+) -> Measurement | str:
+    """Instruction counts on the cheapest cases, or a sentence saying why none were."""
+    ids = [c.id for c in suite.cases]
+    work = choose_instruction_work(ids, list(run.case_s))
+    if work is None:
+        return (
+            "instructions not counted: the cheapest case takes "
+            f"{min(run.case_s, default=0.0):.3g} s natively (limit {INSTR_MAX_CASE_S:g} s)"
+        )
+    chosen, loops = work
+    pairs = [(c.id, c.payload) for c in suite.cases if c.id in set(chosen)]
+    return callgrind.compare_instructions(
+        baseline_root, candidate_root, target, suite, pairs, loops, settings
+    )
+
+
+def ordered(measurements: tuple[Measurement, ...]) -> tuple[Measurement, ...]:
+    rank = {metric: i for i, metric in enumerate(DECIDING_ORDER)}
+    return tuple(sorted(measurements, key=lambda m: rank.get(m.metric, len(rank))))
+
+
+def _noted(m: Measurement, note: str) -> Measurement:
+    return dataclasses.replace(m, note=f"{m.note}; {note}" if m.note else note)

@@ -1,0 +1,148 @@
+"""Time an instance's workload in its trees, the way the benchmark does.
+
+The workload script ends with its own `timeit.repeat(...)` and prints; `strip_harness`
+drops those statements (and whatever uses their result) so our runner (`_runner.py`,
+executed by the instance's venv) can time `workload()` itself: one forked child per
+repetition, setup outside the timed region. Trees are timed in interleaved rounds
+(pre, patched, expert, pre, ...) so that drift on a shared machine hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfopt.verify import sandbox
+
+MARKER = "@@PERFOPT@@"
+RUNNER = Path(__file__).with_name("_runner.py")
+_TIMEIT_FUNCS = frozenset({"repeat", "timeit"})
+
+
+@dataclass(frozen=True)
+class Samples:
+    tree: str  # "pre" | "patched" | "expert"
+    samples: tuple[float, ...]
+    errors: tuple[str, ...] = ()
+    module_file: str | None = None  # where the package was imported from (must be the tree)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / len(self.samples) if self.samples else float("nan")
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.samples) and not self.errors
+
+
+def _is_timeit_call(node: ast.AST, funcs: set[str], modules: set[str]) -> bool:
+    """`timeit.repeat(...)` / `ti.timeit(...)` / `repeat(...)` after `from timeit import repeat`."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr in _TIMEIT_FUNCS:
+        return isinstance(func.value, ast.Name) and func.value.id in modules
+    return isinstance(func, ast.Name) and func.id in funcs
+
+
+def _names(stmt: ast.stmt, ctx: type) -> set[str]:
+    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
+
+
+def strip_harness(source: str) -> tuple[str, int | None]:
+    """(`source` without its top-level timing harness, the `repeat=` it asked for).
+
+    Dropped: top-level statements that call `timeit.repeat`/`timeit.timeit` (or the names
+    imported from timeit), and later top-level statements that read a name those assigned
+    (the `print("Mean:", statistics.mean(runtimes))` lines). Lines are blanked, not removed,
+    so tracebacks keep the workload's line numbers; the result stays valid for old Pythons
+    because nothing is re-generated.
+    """
+    tree = ast.parse(source)
+    funcs: set[str] = set()
+    modules = {"timeit"}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "timeit":
+            funcs |= {a.asname or a.name for a in stmt.names if a.name in _TIMEIT_FUNCS}
+        elif isinstance(stmt, ast.Import):
+            modules |= {a.asname or a.name for a in stmt.names if a.name == "timeit"}
+    tainted: set[str] = set()
+    drop: list[ast.stmt] = []
+    repeat: int | None = None
+    for stmt in tree.body:
+        calls = [n for n in ast.walk(stmt) if _is_timeit_call(n, funcs, modules)]
+        if calls or (_names(stmt, ast.Load) & tainted):
+            drop.append(stmt)
+            tainted |= _names(stmt, ast.Store)
+            for call in calls:
+                for kw in call.keywords:
+                    if kw.arg == "repeat" and isinstance(kw.value, ast.Constant):
+                        repeat = int(kw.value.value)
+    lines = source.splitlines(keepends=True)
+    for stmt in drop:
+        end = stmt.end_lineno or stmt.lineno
+        for i in range(stmt.lineno - 1, end):
+            lines[i] = "\n"
+    return "".join(lines), repeat
+
+
+def run_samples(python: str, tree: Path, workload_file: Path, repetitions: int, *,
+                package: str, name: str, timeout_s: float, memory_mb: int | None) -> Samples:
+    """One runner process in `tree`: `repetitions` forked repetitions of the workload."""
+    env = sandbox.scrubbed_env({"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": ""})
+    result = sandbox.run(
+        [python, str(RUNNER), str(workload_file), str(repetitions), package],
+        cwd=tree, timeout_s=timeout_s, memory_mb=memory_mb, env=env,
+    )
+    if result.timed_out:
+        return Samples(name, (), (f"timing ran longer than {timeout_s:.0f} s",))
+    for line in reversed(result.stdout.splitlines()):
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER):])
+            errors = tuple(data.get("errors", ()))
+            module_file = data.get("module_file")
+            if module_file and not _inside(Path(module_file), tree):
+                errors += (f"{package} was imported from {module_file}, not from {tree}",)
+            return Samples(name, tuple(data["samples"]), errors, module_file)
+    return Samples(name, (), (f"runner failed (exit {result.returncode}): {result.tail(8)}",))
+
+
+def _inside(path: Path, tree: Path) -> bool:
+    try:
+        path.resolve().relative_to(tree.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def time_trees(python: str, trees: Mapping[str, Path], workload_source: str, work: Path, *,
+               package: str, repetitions: int = 10, rounds: int = 2, timeout_s: float = 1800.0,
+               memory_mb: int | None = None) -> dict[str, Samples]:
+    """Samples per tree name: `rounds` interleaved runner processes per tree, together at
+    least `repetitions` repetitions. A tree whose runner fails keeps its errors and is not
+    run again."""
+    stripped, _ = strip_harness(workload_source)
+    work.mkdir(parents=True, exist_ok=True)
+    workload_file = work / "workload_stripped.py"
+    workload_file.write_text(stripped, encoding="utf-8")
+    rounds = max(1, min(rounds, repetitions))
+    per_round = -(-repetitions // rounds)
+    collected: dict[str, list[float]] = {name: [] for name in trees}
+    errors: dict[str, tuple[str, ...]] = {name: () for name in trees}
+    module_files: dict[str, str | None] = {name: None for name in trees}
+    for _ in range(rounds):
+        for name, tree in trees.items():
+            if errors[name]:
+                continue
+            got = run_samples(python, tree, workload_file, per_round, package=package, name=name,
+                              timeout_s=timeout_s, memory_mb=memory_mb)
+            collected[name] += got.samples
+            errors[name] = got.errors
+            module_files[name] = got.module_file
+    return {
+        name: Samples(name, tuple(collected[name]), errors[name], module_files[name])
+        for name in trees
+    }

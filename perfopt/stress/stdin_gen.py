@@ -1,0 +1,312 @@
+"""Stdin text for a `Structure` under `Constraints`, steered by a `Plan`.
+
+A plan is the searchable genome: one `scale` in (0, 1] that sets every size knob (counts,
+string lengths, integer scalars) between its lower and upper bound, a seed, and a value
+strategy per variable ("sorted", "equal", "path" tree...). The search in `programs.py`
+mutates plans, never raw text, so every input stays inside the stated bounds.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+
+from perfopt.stress.constraints import Constraints, evaluate
+from perfopt.stress.structure import Array, Observed, Rows, Scalars, Structure
+
+LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", "distinct")
+SCALAR_STRATEGIES = ("scale", "max", "min", "random")
+TREE_STRATEGIES = ("random", "path", "star")
+STRING_STRATEGIES = ("random", "same", "few", "alternate")
+MAX_TOKENS = 2_000_000  # an input of more values than this is scaled down (memory, disk)
+UNBOUNDED_COUNT = 10**5  # a count the statement does not bound: a guess the run filters
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Plan:
+    scale: float
+    seed: int = 0
+    choices: tuple[tuple[str, str], ...] = ()  # (variable, strategy), sorted
+
+    def strategy(self, name: str, default: str) -> str:
+        return dict(self.choices).get(name, default)
+
+    def with_choice(self, name: str, strategy: str) -> Plan:
+        choices = dict(self.choices)
+        choices[name] = strategy
+        return Plan(self.scale, self.seed, tuple(sorted(choices.items())))
+
+    def describe(self) -> str:
+        picks = ",".join(f"{k}={v}" for k, v in self.choices)
+        return f"scale={self.scale:.4g} seed={self.seed}" + (f" {picks}" if picks else "")
+
+
+class InputModel:
+    """Everything needed to write inputs: grammar, bounds, what the samples showed."""
+
+    def __init__(self, structure: Structure, constraints: Constraints) -> None:
+        self.structure = structure
+        self.constraints = constraints
+        self.counts = structure.counts
+
+    # -- bounds --------------------------------------------------------------------------
+
+    def kind(self, name: str) -> str:
+        spec = self.constraints.get(name)
+        observed = self.structure.observed.get(name, Observed())
+        if observed.kind == "str" or spec.charset or spec.len_highs:
+            return "str"
+        return observed.kind
+
+    def _bound(self, exprs: tuple[str, ...], env: dict[str, float], high: bool,
+               depth: int) -> float | None:
+        values = []
+        for expr in exprs:
+            try:
+                values.append(evaluate(expr, _Env(self, env, high, depth)))
+            except (KeyError, ValueError, ZeroDivisionError, TypeError, OverflowError):
+                continue
+        if not values:
+            return None
+        return min(values) if high else max(values)
+
+    def int_range(self, name: str, env: dict[str, float], depth: int = 0) -> tuple[int, int]:
+        spec, cons = self.constraints.get(name), self.constraints
+        observed = self.structure.observed.get(name, Observed())
+        lows = spec.lows + tuple(f"-({e})" for e in spec.abs_highs)
+        highs = spec.highs + spec.abs_highs
+        lo = self._bound(lows, env, False, depth)
+        hi = self._bound(highs, env, True, depth)
+        if lo is None and cons.default_low:
+            lo = self._bound((cons.default_low,), env, False, depth)
+        if hi is None and cons.default_high:
+            hi = self._bound((cons.default_high,), env, True, depth)
+        if lo is None:
+            lo = min(observed.low, 0) if name in self.counts else observed.low
+        if hi is None:
+            hi = max(observed.high, UNBOUNDED_COUNT) if name in self.counts else observed.high
+        lo_i, hi_i = int(lo), int(hi)
+        return lo_i, max(lo_i, hi_i)
+
+    def length_range(self, name: str, env: dict[str, float]) -> tuple[int, int]:
+        spec = self.constraints.get(name)
+        observed = self.structure.observed.get(name, Observed("str"))
+        lo = self._bound(spec.len_lows + spec.abs_lows, env, False, 0)
+        hi = self._bound(spec.len_highs + spec.abs_highs, env, True, 0)
+        lo = observed.len_low if lo is None else lo
+        hi = max(observed.len_high, 1) if hi is None else hi
+        return max(0, int(lo)), max(int(lo), int(hi))
+
+    def charset(self, name: str) -> str:
+        spec = self.constraints.get(name)
+        observed = self.structure.observed.get(name, Observed("str"))
+        return spec.charset or observed.chars or string.ascii_lowercase
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def render(self, plan: Plan) -> str:
+        """One input; raises ValueError when the plan cannot be written."""
+        rng = random.Random(plan.seed)
+        env: dict[str, float] = {}
+        lines: list[str] = []
+        tokens = 0
+        for node in self.structure.nodes:
+            if isinstance(node, Scalars):
+                lines.append(" ".join(self._scalars(node.names, plan, env, rng)))
+                continue
+            count = max(0, int(evaluate(node.count, env)))
+            tokens += count * (len(node.names) if isinstance(node, Rows) else 1)
+            if tokens > MAX_TOKENS:
+                raise ValueError(f"input of more than {MAX_TOKENS} values")
+            if isinstance(node, Array):
+                lines.append(" ".join(map(str, self._column(node.name, count, plan, env, rng))))
+            else:
+                lines.extend(self._rows(node, count, plan, env, rng))
+        return "\n".join(lines) + "\n"
+
+    def _scalars(self, names: tuple[str, ...], plan: Plan, env: dict[str, float],
+                 rng: random.Random) -> list[str]:
+        out = []
+        # bounds may point forward (A <= B on one line): fill the constrained-free first
+        for name in names:
+            if self.kind(name) == "str":
+                out.append(self._string(name, plan.strategy(name, "random"), env, rng,
+                                        scale=plan.scale))
+                continue
+            lo, hi = self.int_range(name, env)
+            how = plan.strategy(name, "scale")
+            value = {"max": hi, "min": lo, "random": rng.randint(lo, hi)}.get(
+                how, lo + round((hi - lo) * plan.scale))
+            for a, op, b in self.constraints.relations:
+                if op == "!=" and a != name and b == name and env.get(a) == value:
+                    value = value + 1 if value < hi else value - 1
+            env[name] = value
+            out.append(str(value))
+        return out
+
+    def _string(self, name: str, how: str, env: dict[str, float], rng: random.Random,
+                scale: float | None = None, length: int | None = None,
+                bounds: tuple[int, int] | None = None) -> str:
+        lo, hi = bounds or self.length_range(name, env)
+        if length is None:
+            length = lo + round((hi - lo) * scale) if scale is not None else rng.randint(lo, hi)
+        chars = self.charset(name)
+        if how == "same":
+            return chars[0] * length
+        if how == "alternate":
+            pair = chars[:2] or chars
+            return (pair * (length // max(1, len(pair)) + 1))[:length]
+        if how == "few":
+            chars = chars[:2]
+        return "".join(rng.choices(chars, k=length))
+
+    def _column(self, name: str, n: int, plan: Plan, env: dict[str, float],
+                rng: random.Random) -> list:
+        spec = self.constraints.get(name)
+        how = plan.strategy(name, "random")
+        if self.kind(name) == "str":
+            bounds = self.length_range(name, env)
+            if how == "equal":
+                return [self._string(name, "random", env, rng, length=bounds[1])] * n
+            if how == "few":
+                pool = [self._string(name, "random", env, rng, bounds=bounds) for _ in range(3)]
+                return [rng.choice(pool) for _ in range(n)]
+            length = bounds[1] if how == "max" else None
+            values = [self._string(name, "random", env, rng, length=length, bounds=bounds)
+                      for _ in range(n)]
+            return sorted(values) if how == "sorted" else values
+        lo, hi = self.int_range(name, env)
+        if self.kind(name) == "float":
+            return [round(rng.uniform(lo, hi), 6) for _ in range(n)]
+        if spec.permutation:
+            values = list(range(1, n + 1))
+            rng.shuffle(values)
+        elif spec.distinct or spec.increasing == "<" or how == "distinct":
+            values = rng.sample(range(lo, hi + 1), n) if hi - lo + 1 >= n else [
+                rng.randint(lo, hi) for _ in range(n)]
+        elif how == "max":
+            values = [hi] * n
+        elif how == "min":
+            values = [lo] * n
+        elif how == "equal":
+            values = [rng.randint(lo, hi)] * n
+        elif how == "few":
+            pool = [rng.randint(lo, hi) for _ in range(2)]
+            values = [rng.choice(pool) for _ in range(n)]
+        else:
+            values = [rng.randint(lo, hi) for _ in range(n)]
+        if spec.increasing or how == "sorted":
+            values.sort()
+        elif how == "reverse":
+            values.sort(reverse=True)
+        return values
+
+    def _rows(self, node: Rows, n: int, plan: Plan, env: dict[str, float],
+              rng: random.Random) -> list[str]:
+        columns = {name: self._column(name, n, plan, env, rng) for name in node.names}
+        nodes_of = self._graph_columns(node, env)
+        if nodes_of:
+            (a, b), size = nodes_of
+            edges = self._edges(size, n, plan.strategy(a, "random"), rng)
+            if edges is not None:
+                columns[a], columns[b] = [e[0] for e in edges], [e[1] for e in edges]
+        for a, op, b in self.constraints.relations:
+            if a in columns and b in columns:
+                self._relate(columns[a], op, columns[b], self.int_range(b, env))
+        return [" ".join(str(columns[name][i]) for name in node.names) for i in range(n)]
+
+    def _graph_columns(self, node: Rows, env: dict[str, float]
+                       ) -> tuple[tuple[str, str], int] | None:
+        """The two endpoint columns of an edge list, and the node count."""
+        cons = self.constraints
+        if not (cons.tree or cons.connected or cons.simple) or len(node.names) < 2:
+            return None
+        a, b = node.names[:2]
+        if self.kind(a) != "int" or self.int_range(a, env) != self.int_range(b, env):
+            return None
+        lo, hi = self.int_range(a, env)
+        return ((a, b), hi) if lo == 1 else None
+
+    @staticmethod
+    def _edges(size: int, m: int, how: str, rng: random.Random) -> list[tuple[int, int]] | None:
+        if m < size - 1 or size < 1:
+            return None
+        edges = []
+        for v in range(2, size + 1):  # a spanning tree first: connected by construction
+            parent = {"path": v - 1, "star": 1}.get(how, rng.randint(1, v - 1))
+            edges.append((parent, v) if rng.random() < 0.5 else (v, parent))
+        seen = {frozenset(e) for e in edges}
+        tries = 0
+        while len(edges) < m and tries < 20 * m:
+            tries += 1
+            u, v = rng.randint(1, size), rng.randint(1, size)
+            if u != v and frozenset((u, v)) not in seen:
+                seen.add(frozenset((u, v)))
+                edges.append((u, v))
+        rng.shuffle(edges)
+        return edges if len(edges) == m else None
+
+    @staticmethod
+    def _relate(left: list, op: str, right: list, bounds: tuple[int, int]) -> None:
+        lo, hi = bounds
+        for i, (x, y) in enumerate(zip(left, right, strict=True)):
+            if op in ("<", "<=") and x > y:
+                left[i], right[i] = x, y = y, x
+            if op in ("<", "!=") and x == y:
+                if y < hi:
+                    right[i] = y + 1
+                elif x > lo:
+                    left[i] = x - 1
+
+
+class _Env(dict):
+    """Bound evaluation: assigned values first, then the other variable's own static
+    bound on the same side (an upper bound `N-1` uses N's upper bound)."""
+
+    def __init__(self, model: InputModel, env: dict[str, float], high: bool, depth: int):
+        super().__init__(env)
+        self.model, self.high, self.depth = model, high, depth
+
+    def __missing__(self, name: str) -> float:
+        if self.depth > 3 or name not in self.model.constraints.variables and \
+                name not in self.model.structure.observed:
+            raise KeyError(name)
+        lo, hi = self.model.int_range(name, dict(self), self.depth + 1)
+        return hi if self.high else lo
+
+    def __getitem__(self, name: str) -> float:
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return self.__missing__(name)
+
+
+def knob_high(model: InputModel) -> int:
+    """The largest upper bound among the size knobs: how far a sweep must go."""
+    highs = [model.int_range(name, {})[1] for name in model.counts]
+    for node in model.structure.nodes:
+        if isinstance(node, Scalars):
+            for name in node.names:
+                highs.append(model.length_range(name, {})[1] if model.kind(name) == "str"
+                             else abs(model.int_range(name, {})[1]))
+    return max([h for h in highs if h != _INF] or [1])
+
+
+def strategy_options(model: InputModel) -> list[tuple[str, tuple[str, ...]]]:
+    """(variable, strategies to try) for every variable a search may steer."""
+    options: list[tuple[str, tuple[str, ...]]] = []
+    for node in model.structure.nodes:
+        if isinstance(node, Scalars):
+            for name in node.names:
+                if model.kind(name) == "str":
+                    options.append((name, STRING_STRATEGIES))
+                elif name not in model.counts:
+                    options.append((name, SCALAR_STRATEGIES))
+            continue
+        for name in (node.names if isinstance(node, Rows) else (node.name,)):
+            options.append((name, LIST_STRATEGIES))
+        if isinstance(node, Rows) and len(node.names) >= 2 and (
+                model.constraints.tree or model.constraints.connected):
+            options.append((node.names[0], TREE_STRATEGIES + LIST_STRATEGIES))
+    return options
