@@ -171,6 +171,54 @@ def skills_show(skill_id: str) -> None:
         c.print(f"codemod: {s.codemod}")
 
 
+@skills_app.command("search")
+@guarded
+def skills_search(
+    text: str = typer.Argument(..., help="A symptom, an idea or a detector id."),
+    k: int = typer.Option(5, help="How many cards."),
+    language: str | None = typer.Option(None, help="Only skills for this language."),
+) -> None:
+    """Find cards by text similarity (BM25 over the card text)."""
+    from rich.console import Console
+
+    from perfopt.skills.retrieval import search
+
+    c = Console()
+    for r in search(text, k=k, language=language):
+        c.print(f"[bold]{r.skill.id}[/] {r.score:.2f}  {r.skill.title}")
+
+
+@skills_app.command("mine")
+@guarded
+def skills_mine(
+    pairs: Path = typer.Argument(..., help="JSONL of slow/fast pairs (slow_code, fast_code)."),
+    out: Path = typer.Option(Path("mined-skills"), help="Folder for the new cards."),
+    limit: int | None = typer.Option(None, help="Mine at most this many pairs."),
+    language: str = typer.Option("python", help="Language of the pairs."),
+    model: str | None = typer.Option(None, help="LLM model name."),
+    base_url: str | None = typer.Option(None, help="OpenAI-compatible endpoint."),
+) -> None:
+    """Ask the model to explain slow->fast pairs as skill cards; merge duplicates."""
+    from rich.console import Console
+
+    from perfopt.config import load_settings
+    from perfopt.errors import ConfigError
+    from perfopt.llm import LLMClient, ModelConfig
+    from perfopt.skills.mining import mine
+
+    settings = load_settings(Path.cwd(), {"model": model, "base_url": base_url})
+    config = ModelConfig.from_settings(settings, Path.cwd())
+    if config is None:
+        raise ConfigError("skills mine needs a model: pass --model NAME (and --base-url URL)")
+    report = mine(pairs, LLMClient(config), out, language=language, limit=limit)
+    c = Console()
+    c.print(f"added {len(report.added)}: {', '.join(report.added) or '-'}")
+    c.print(f"merged {len(report.merged)} into existing cards; skipped {len(report.skipped)}; "
+            f"rejected {len(report.rejected)}")
+    for ref, why in report.rejected:
+        c.print(f"  rejected {ref}: {why}")
+
+
 def main() -> None:
     app()
 

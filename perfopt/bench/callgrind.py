@@ -39,6 +39,11 @@ from perfopt.verify import sandbox
 
 TOGGLE = "_operator_call"
 
+# Counts already taken in this process, by everything that decides them (tree path,
+# target source, payload bytes, loops, interpreter): every candidate of a target is
+# compared with the same original, whose ~3 CPU-seconds under valgrind are paid once.
+_COUNTS: dict[str, tuple[int, str]] = {}
+
 
 def valgrind_path() -> str | None:
     return shutil.which("valgrind")
@@ -110,6 +115,41 @@ def count_function(
 ) -> tuple[int, str]:
     """Instructions of `loops` loops over the cases in `cases_file`; and how they were had
     ("toggled" or "differenced")."""
+    key = _cache_key(root, target, suite, cases_file, loops, toggle)
+    if key in _COUNTS:
+        return _COUNTS[key]
+    _COUNTS[key] = result = _count_function(
+        root, target, suite, cases_file, loops, settings, side, toggle
+    )
+    return result
+
+
+def _cache_key(
+    root: Path, target: Target, suite: StressSuite, cases_file: Path, loops: int, toggle: str
+) -> str:
+    import hashlib
+    import json
+    import sys
+
+    digest = hashlib.sha256()
+    for part in (str(Path(root).resolve()), target.key, sys.executable, str(loops), toggle):
+        digest.update(part.encode() + b"\0")
+    digest.update((Path(root) / target.file).read_bytes())
+    for _, payload in json.loads(Path(cases_file).read_text(encoding="utf-8")):
+        digest.update(b"\0" + (Path(suite.folder) / payload).read_bytes())
+    return digest.hexdigest()
+
+
+def _count_function(
+    root: Path,
+    target: Target,
+    suite: StressSuite,
+    cases_file: Path,
+    loops: int,
+    settings: Settings,
+    side: str,
+    toggle: str,
+) -> tuple[int, str]:
     with tempfile.TemporaryDirectory(prefix="perfopt-callgrind-") as tmp:
         out = Path(tmp)
 

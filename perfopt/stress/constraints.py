@@ -78,8 +78,7 @@ def normalize(line: str) -> str:
     line = re.sub(r"\^(\w+)", r"**\1", line)
     line = re.sub(r"\s+", " ", line)
     # "1 000 000" and "100,000" are one number; "N, M" stays two names
-    for _ in range(4):
-        line = re.sub(r"(\d)[ ,](\d{3})(?!\d)", r"\1\2", line)
+    line = re.sub(r"(?<=\d)[ ,](?=\d{3}(?!\d))", "", line)
     # "(1 <= i <= N)", "(i != j)": which indices a line is about, not a bound
     line = re.sub(r"\(([^()]*\b[ijk]\b[^()]*)\)", " ", line)
     line = line.replace("(inclusive)", " ")
@@ -248,6 +247,12 @@ def _chain(line: str, out: _Builder) -> bool:
                 key = "abs_lows" if rnames[1] else "lows"
                 out.add(name, **{key: _shift(left, 1) if strict else left})
                 found = True
+        if lexpr and right is not None and re.fullmatch(rf"{_NAME}(\s*\*\s*{_NAME})+", lexpr):
+            # N * M <= X: each side up to the k-th root keeps the product within X
+            factors = [f.strip() for f in lexpr.split("*")]
+            for name in factors:
+                out.add(name, highs=f"({right})**(1/{len(factors)})")
+            found = True
         if lnames and right is not None:
             for name in lnames[0]:
                 if name == right:

@@ -33,6 +33,7 @@ SWEEP_START_KNOB = 8  # the sweep starts where the largest knob is about this bi
 GAIN = 1.05  # a mutation is kept when it costs this much more (single timings are noisy)
 SWEEP_KEPT = 3  # sweep points kept in the suite (the largest valid ones)
 BEST_KEPT = 4  # costliest distinct searched inputs kept
+STALE_LIMIT = 60  # mutations in a row without a gain before the search stops early
 SAMPLE_RUNS = 2  # a sample's cost is the min of this many runs (the first run pays cold caches)
 
 
@@ -88,7 +89,7 @@ class _Search:
             self.failures += 1
             return None
         best = _best(self)
-        if best is not None and cost > best.cost * GAIN:
+        if provenance == "mutated" and best is not None and cost > best.cost * GAIN:
             # an apparent gain is timed again: on a busy machine single runs swing by
             # tens of milliseconds, and a search that keeps lucky timings chases noise
             again = self._time(text)
@@ -224,6 +225,7 @@ def _explore(search: _Search) -> None:
 
 def _mutate(search: _Search, rng: random.Random) -> None:
     options = strategy_options(search.model)
+    stale = 0
     while search.left() > 1:
         best = _best(search)
         if best is None:
@@ -244,8 +246,9 @@ def _mutate(search: _Search, rng: random.Random) -> None:
         tried = search.run(plan, "mutated")
         if tried is not None:
             _shrink_if_slow(search, tried)
-        if search.attempts > 400:  # a fast program with a tiny input space: enough
-            return
+        stale = 0 if tried is not None and tried.cost > best.cost * GAIN else stale + 1
+        if stale >= STALE_LIMIT or search.attempts > 400:
+            return  # a small input space, or a cost that does not move: enough
 
 
 def _shrink_if_slow(search: _Search, tried: _Tried) -> None:

@@ -24,6 +24,19 @@ from perfopt.evals.swefficiency.instances import Instance
 from perfopt.evals.swefficiency.passtests import run_pass_to_pass
 from perfopt.models import Target, Workload
 
+PROFILE_LOOP = """
+
+def _perfopt_profile_loop(seconds=3.0, most=50):
+    import time
+    start, runs = time.time(), 0
+    while runs < 1 or (time.time() - start < seconds and runs < most):
+        setup()
+        workload()
+        runs += 1
+
+
+_perfopt_profile_loop()
+"""
 PROBE_REPETITIONS = 6  # per side, when timing a candidate during the search
 
 
@@ -70,7 +83,9 @@ def _profile(instance: Instance, pre: Path, ctx: AdapterContext, note: Callable[
     stripped, _ = timing.strip_harness(instance.workload)
     driver = ctx.work / "profile_driver.py"
     driver.parent.mkdir(parents=True, exist_ok=True)
-    driver.write_text(stripped + "\n\nsetup()\nworkload()\n", encoding="utf-8")
+    # Repeat the workload for a few seconds (at least once) so that it, not the package's
+    # import, owns most samples: sympy's import alone is ~1 s of a 0.3 s workload's profile.
+    driver.write_text(stripped + PROFILE_LOOP, encoding="utf-8")
     command = f"{shlex.quote(ctx.python)} {shlex.quote(str(driver))}"
     env = scrubbed_env({"PYTHONPATH": str(pre)})
     prof = profilers.profile(pre, Workload(kind="command", command=command), ctx.settings,
@@ -143,6 +158,11 @@ def propose(instance: Instance, pre: Path, ctx: AdapterContext) -> Proposal:
                 break
     patch = make_diff(pre, accepted) if accepted else ""
     note(f"accepted {len(accepted)} rewrite(s)" if accepted else "no rewrite accepted")
+    if not reached:
+        note(f"why: the expert's function(s) were not among the top {ctx.settings.top} hotspots")
+    elif not any(e.split("::")[0] in accepted for e in reached):
+        note("why: the profile reached the expert's function(s), but no candidate for them "
+             "passed (with no model, only the codemod library's rewrites are tried)")
     return Proposal(patch, tuple(notes))
 
 

@@ -58,15 +58,15 @@ def markdown(engine: str, scores: Sequence[InstanceScore], suite: SuiteScore | N
         f"# SWE-fficiency: engine `{engine}`",
         "",
         "| instance | status | T_pre s | T_patched s | T_expert s | speedup | expert speedup "
-        "| SR | patched/pre (median, CI) | tests |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| SR | SR (medians) | patched/pre (median, CI) | tests |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for s in scores:
         status = s.status if not s.reason else f"{s.status}: {s.reason[:80]}"
         lines.append(
             f"| {s.instance_id} | {status.replace('|', '/')} | {_f(s.t_pre)} | "
             f"{_f(s.t_patched)} | {_f(s.t_expert)} | {_f(s.speedup)} | {_f(s.expert_speedup)} | "
-            f"{_f(s.sr)} | {_ci(s.ci)} | {s.tests.replace('|', '/')[:60]} |"
+            f"{_f(s.sr)} | {_f(s.sr_median)} | {_ci(s.ci)} | {s.tests.replace('|', '/')[:60]} |"
         )
     lines += [
         "",

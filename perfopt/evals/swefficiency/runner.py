@@ -51,6 +51,7 @@ class EvalOptions:
     repetitions: int = 10  # timed repetitions per tree
     rounds: int = 2  # interleaved runner processes per tree
     force: bool = False
+    timeout_s: float = 3600.0  # one process: a PASS_TO_PASS run, a timing runner, a profile
     settings: Settings = field(default_factory=Settings)  # confidence, min_speedup, timeouts
 
 
@@ -145,7 +146,8 @@ def _engine_patch(instance: Instance, options: EvalOptions, pre: Path, python: s
         return path.read_text(encoding="utf-8"), (f"patch from {path}",)
     from perfopt.evals.swefficiency import adapter
 
-    ctx = adapter.AdapterContext(python, root / f"{options.engine}-search", options.settings,
+    settings = options.settings.replace(timeout_s=options.timeout_s)
+    ctx = adapter.AdapterContext(python, root / f"{options.engine}-search", settings,
                                  use_llm=options.engine == "llm")
     proposal = adapter.propose(instance, pre, ctx)
     return proposal.patch, proposal.notes
@@ -155,7 +157,7 @@ def evaluate_instance(instance: Instance, options: EvalOptions) -> InstanceScore
     """Build, patch, check, test, time and score one instance (no resume logic here)."""
     import sys
 
-    settings = options.settings
+    settings = options.settings.replace(timeout_s=options.timeout_s)
     work = options.work or options.out / "work"
     root = (work / instance.instance_id).resolve()
     pre = workspace.prepare_pre_tree(
@@ -196,7 +198,8 @@ def evaluate_instance(instance: Instance, options: EvalOptions) -> InstanceScore
     trees = {"pre": pre, "patched": patched, "expert": expert}
     if status == "patch-failed":
         trees.pop("patched")
-    samples = timing.time_trees(env.python, trees, instance.workload, root / "timing",
+    samples = timing.time_trees(env.python, trees, instance.workload,
+                                root / f"timing-{options.engine}",
                                 package=instance.package, repetitions=options.repetitions,
                                 rounds=options.rounds, timeout_s=settings.timeout_s,
                                 memory_mb=settings.memory_mb)

@@ -34,6 +34,7 @@ class InstanceScore:
     measured_speedup: float | None  # T_pre / T_patched as measured, before any penalty
     expert_speedup: float | None  # T_pre / T_expert
     sr: float | None
+    sr_median: float | None = None  # the same ratio on medians: robust to one noisy sample
     ci: tuple[float, float, float] | None = None  # speedup_ci(pre, patched): median ratio
     expert_ci: tuple[float, float, float] | None = None
     reason: str = ""
@@ -69,10 +70,16 @@ def score_instance(
         status, reason = "error", reason or "no timing of the patched tree"
     speedup = measured if status == "ok" else 1.0
     sr = speedup / expert_speedup if speedup is not None and expert_speedup else None
+    sr_median = None
+    if status == "ok" and patched and expert:
+        sr_median = statistics.median(expert) / statistics.median(patched)
+    elif expert and pre:
+        sr_median = statistics.median(expert) / statistics.median(pre)
     return InstanceScore(
         instance_id=instance_id, engine=engine, status=status,
         t_pre=t_pre, t_patched=t_patched, t_expert=t_expert,
         speedup=speedup, measured_speedup=measured, expert_speedup=expert_speedup, sr=sr,
+        sr_median=sr_median,
         ci=_ci(pre, patched, confidence), expert_ci=_ci(pre, expert, confidence),
         reason=reason, samples={"pre": list(pre), "patched": list(patched),
                                 "expert": list(expert)},

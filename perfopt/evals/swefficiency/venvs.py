@@ -101,13 +101,18 @@ def build_venv(tree: Path, venv: Path, base_python: str, package: str,
     python = str(venv / "bin" / "python")
     steps = [
         [base_python, "-m", "venv", str(venv)],
+        # The pip bundled with CPython 3.6 (18.1) ignores Requires-Python on find-links
+        # wheels and picks pytest 8 / wheels for 3.9+; pip 21.3 (the last for 3.6) does not.
+        [python, "-c", "import subprocess, sys; sys.version_info < (3, 7) and "
+                       "subprocess.check_call([sys.executable, '-m', 'pip', 'install', '-q', "
+                       "'--disable-pip-version-check', 'pip>=21,<22'])"],
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements],
         [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", str(tree)],
         [python, "-c", f"import {package}, platform; print(platform.python_version())"],
     ]
     out = ""
     for step in steps:
-        timeout = IMPORT_TIMEOUT_S if step[1] == "-c" else PIP_TIMEOUT_S
+        timeout = PIP_TIMEOUT_S
         code, out = _run(step, venv.parent, timeout)
         if code != 0:
             raise UserError(f"{' '.join(step[:4])}... failed (exit {code}): {out.strip()[-400:]}")

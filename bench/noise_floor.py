@@ -1,0 +1,168 @@
+"""Noise floor of perfopt's wall-clock verdicts: A/A trials and known-speedup trials.
+
+    .venv/bin/python bench/noise_floor.py                 # full: 200 A/A + 3 x 20 known
+    .venv/bin/python bench/noise_floor.py --trials 8 --speedup-trials 2   # quick check
+
+A/A: baseline and candidate are identical copies of one of several functions; any
+acceptance is a false acceptance. Half the trials run with a CPU hog subprocess keeping
+the other core busy. Known speedups: the candidate runs 1/S of the baseline's loop (cost
+linear in the loop count, checked with callgrind when installed). Every trial is scored
+with both statistics: per-worker medians with an unpaired bootstrap (the default) and the
+paired per-round t-interval on log ratios (`stats.paired_speedup_ci`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from perfopt.bench import callgrind, critic  # noqa: E402
+from perfopt.bench.stats import paired_speedup_ci, round_values  # noqa: E402
+from perfopt.bench.timing import compare_detailed, wall_ci  # noqa: E402
+from perfopt.config import Settings  # noqa: E402
+from perfopt.models import Measurement, StressCase, StressSuite, Target  # noqa: E402
+
+# Functions whose cost is linear in n (constant work per step); n sized for ~1 ms a call.
+FUNCTIONS = {
+    "intloop": ("def f(n):\n    s = 0\n    for i in range(n):\n        s += i & 7\n"
+                "    return s\n", 20000),
+    "strjoin": ("def f(n):\n    return ''.join([str(i & 7) for i in range(n)])\n", 10000),
+    "dictfill": ("def f(n):\n    d = {}\n    for i in range(n):\n        d[i & 1023] = i\n"
+                 "    return len(d)\n", 15000),
+    "genexpr": ("def f(n):\n    return sum(x * x for x in range((n)))\n", 15000),
+}
+SPEEDUPS = (1.10, 1.25, 2.0)
+TARGET = Target(file="mod.py", qualname="f")
+
+
+def faster(source: str, factor: float) -> str:
+    """The same loop over n / factor steps."""
+    return source.replace("range(n)", f"range(int(n / {factor!r}))").replace(
+        "range((n))", f"range(int(n / {factor!r}))")
+
+
+def tree(root: Path, source: str) -> Path:
+    root.mkdir(parents=True)
+    (root / "mod.py").write_text(source)
+    return root
+
+
+def suite(folder: Path, n: int) -> StressSuite:
+    folder.mkdir(parents=True)
+    (folder / "c0.pkl").write_bytes(pickle.dumps({"args": (n,), "kwargs": {}}))
+    return StressSuite(TARGET, (StressCase("c0", "sweep", "c0.pkl", size=n),), str(folder))
+
+
+def verdicts(run, settings: Settings) -> dict[str, tuple[bool, float, float]]:
+    """(accepted, ci_low, ci_high) for each statistic, from the same samples."""
+    policy = critic.policy_from_settings(settings)
+    out = {}
+    for name, (p, lo, hi) in (
+        ("workers", wall_ci(run.groups_a, run.groups_b, settings.confidence)),
+        ("paired", paired_speedup_ci(round_values(run.groups_a), round_values(run.groups_b),
+                                     settings.confidence)),
+    ):
+        m = Measurement("wall", run.measurement.baseline, run.measurement.candidate, p, lo, hi)
+        out[name] = (critic.accept([m], policy).accepted, lo, hi)
+    return out
+
+
+def start_hog() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def stop_hog(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def trial(work: Path, name: str, factor: float, settings: Settings, hog: bool, k: int):
+    source, n = FUNCTIONS[name]
+    base = tree(work / f"t{k}" / "a", source)
+    cand = tree(work / f"t{k}" / "b", source if factor == 1.0 else faster(source, factor))
+    hog_proc = start_hog() if hog else None
+    try:
+        run = compare_detailed(base, cand, TARGET, suite(work / f"t{k}" / "s", n), settings)
+    finally:
+        if hog_proc is not None:
+            stop_hog(hog_proc)
+    return verdicts(run, settings), run.measurement.seconds_spent
+
+
+def check_linear(work: Path, settings: Settings) -> list[str]:
+    if not callgrind.available():
+        return ["callgrind not installed: true speedups not checked"]
+    lines = []
+    for factor in SPEEDUPS:
+        source, n = FUNCTIONS["intloop"]
+        s = suite(work / f"lin{factor}" / "s", n)
+        m = callgrind.compare_instructions(
+            tree(work / f"lin{factor}" / "a", source),
+            tree(work / f"lin{factor}" / "b", faster(source, factor)),
+            TARGET, s, [("c0", "c0.pkl")], 4, settings)
+        lines.append(f"intloop at 1/{factor}: instruction ratio {m.speedup:.3f}")
+    return lines
+
+
+def summarize(label: str, results: list[dict], stat: str) -> str:
+    acc = sum(r[stat][0] for r in results)
+    widths = [r[stat][2] / r[stat][1] for r in results if r[stat][1] > 0]
+    width = statistics.median(widths) if widths else float("nan")
+    return (f"  {label:<26} {stat:<8} accepted {acc:>3}/{len(results):<3} "
+            f"({100 * acc / max(1, len(results)):5.1f}%)  median CI high/low {width:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=200, help="A/A trials in total")
+    parser.add_argument("--speedup-trials", type=int, default=20, help="per known speedup")
+    parser.add_argument("--min-sample-s", type=float, default=0.005,
+                        help="shorter than the default 0.02 s: noisier, so conservative")
+    args = parser.parse_args()
+    settings = Settings().replace(min_sample_s=args.min_sample_s)
+    names = list(FUNCTIONS)
+    started = time.perf_counter()
+    print(f"settings: rounds={settings.rounds} samples_per_worker={settings.samples_per_worker} "
+          f"min_sample_s={settings.min_sample_s} min_speedup={settings.min_speedup} "
+          f"confidence={settings.confidence}; cores={os.cpu_count()} "
+          f"loadavg at start={os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="perfopt-noise-") as tmp:
+        work = Path(tmp)
+        for line in check_linear(work, settings):
+            print(line)
+        aa: dict[bool, list[dict]] = {False: [], True: []}
+        loads = []
+        for k in range(args.trials):
+            hog = k % 2 == 1
+            result, _ = trial(work, names[k % len(names)], 1.0, settings, hog, k)
+            aa[hog].append(result)
+            loads.append(os.getloadavg()[0])
+        known: dict[float, list[dict]] = {f: [] for f in SPEEDUPS}
+        for factor in SPEEDUPS:
+            for j in range(args.speedup_trials):
+                k = len(loads) + 1000 * j + int(factor * 100)
+                result, _ = trial(work, names[j % len(names)], factor, settings, j % 2 == 1, k)
+                known[factor].append(result)
+                loads.append(os.getloadavg()[0])
+    print(f"{len(loads)} trials in {time.perf_counter() - started:.0f} s; 1-min load average "
+          f"during trials: median {statistics.median(loads):.2f}, max {max(loads):.2f}")
+    for stat in ("workers", "paired"):
+        print(f"statistic: {stat}")
+        print(summarize("A/A idle", aa[False], stat))
+        print(summarize("A/A with CPU hog", aa[True], stat))
+        print(summarize("A/A all (false accept)", aa[False] + aa[True], stat))
+        for factor in SPEEDUPS:
+            print(summarize(f"true {factor:.2f}x (detection)", known[factor], stat))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Whole programs (a compiled C++ binary, or a script) compared on stdin inputs.
+
+A "worker" here is one execution of the program on every input; its value is the total
+seconds, process start included (the same for both versions). Rounds are ABBA as for
+functions. Instruction counts use full collection (`callgrind.program_instructions`):
+a compiled program's start-up is small, while a Python script's ~90 M instructions of
+interpreter start-up would dilute any ratio, so scripts are timed only.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from perfopt.bench import callgrind
+from perfopt.bench.timing import BenchFailed, interleave, wall_ci
+from perfopt.config import Settings
+from perfopt.models import Measurement
+from perfopt.verify import sandbox
+
+# Executions per worker when one takes less than this; slower programs run once per worker.
+FAST_PROGRAM_S = 0.2
+# Skip instruction counts when all inputs would take longer than this under valgrind
+# (estimated at 100x native).
+PROGRAM_INSTR_BUDGET_S = 60.0
+VALGRIND_SLOWDOWN = 100.0
+
+
+def run_once(cmd: Sequence[str], inputs: Sequence[bytes], cwd: Path, settings: Settings,
+             side: str) -> float:
+    total = 0.0
+    for data in inputs:
+        proc = sandbox.run(list(cmd), cwd=cwd, timeout_s=settings.timeout_s,
+                           memory_mb=settings.memory_mb, stdin=data)
+        if proc.timed_out:
+            raise BenchFailed("timeout", f"the {side} took longer than {settings.timeout_s:g} s")
+        if proc.returncode != 0:
+            raise BenchFailed("sandbox", f"the {side} failed (exit {proc.returncode}): "
+                              f"{proc.tail(8)}")
+        total += proc.seconds
+    return total
+
+
+def compare_programs(
+    cmd_a: Sequence[str],
+    cmd_b: Sequence[str],
+    inputs: Sequence[bytes],
+    settings: Settings,
+    *,
+    cwd: Path,
+    count_instructions: bool,
+) -> tuple[Measurement, ...]:
+    if not inputs:
+        raise BenchFailed("benchmark", "no inputs to run the programs on; pass --input FILE")
+    started = time.perf_counter()
+    first = run_once(cmd_a, inputs, cwd, settings, "original")  # warm-up: page cache, dyld
+    per_worker = settings.samples_per_worker if first < FAST_PROGRAM_S else 1
+
+    def side(cmd: Sequence[str], name: str):
+        return lambda: [run_once(cmd, inputs, cwd, settings, name) for _ in range(per_worker)]
+
+    groups_a, groups_b = interleave(side(cmd_a, "original"), side(cmd_b, "candidate"),
+                                    settings.rounds)
+    point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
+    wall = Measurement(
+        metric="wall",
+        baseline=tuple(v for g in groups_a for v in g),
+        candidate=tuple(v for g in groups_b for v in g),
+        speedup=point, ci_low=low, ci_high=high, confidence=settings.confidence,
+        seconds_spent=time.perf_counter() - started,
+        note=f"{settings.rounds} ABBA rounds of whole-program runs on {len(inputs)} input(s), "
+        f"{per_worker} run(s) per worker",
+    )
+    if not count_instructions or not callgrind.available():
+        return (wall,)
+    if statistics.median(wall.baseline) * VALGRIND_SLOWDOWN > PROGRAM_INSTR_BUDGET_S:
+        return (wall,)
+    started = time.perf_counter()
+
+    def count(cmd: Sequence[str]) -> int:
+        return sum(
+            callgrind.program_instructions(list(cmd), data, cwd=cwd, timeout_s=settings.timeout_s,
+                                           memory_mb=settings.memory_mb)
+            for data in inputs
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        base, cand = pool.map(count, (cmd_a, cmd_b))
+    ratio = base / cand
+    counted = Measurement(
+        metric="instructions", baseline=(float(base),), candidate=(float(cand),),
+        speedup=ratio, ci_low=ratio, ci_high=ratio, seconds_spent=time.perf_counter() - started,
+        note=f"callgrind Ir of whole programs on {len(inputs)} input(s)",
+    )
+    return (counted, wall)

@@ -1,0 +1,101 @@
+"""stress_program on real programs: subprocesses, real timings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfopt.stress.programs import ProgramStressOptions, sample_inputs, stress_program
+
+DATA = Path(__file__).resolve().parents[2] / "datasets" / "pie-dev"
+
+QUADRATIC = """\
+n = int(input())
+a = list(map(int, input().split()))
+count = 0
+for i in range(n):
+    for j in range(i + 1, n):
+        if a[i] < a[j]:
+            count += 1
+print(count)
+"""
+
+STATEMENT = r"""Problem Statement
+Count the pairs i < j with A_i < A_j.
+
+Constraints
+
+1 \leq N \leq 10^4
+
+1 \leq A_i \leq 10^9
+
+All values in input are integers.
+
+Input
+Input is given from Standard Input in the following format:
+
+N
+A_1 A_2 \ldots A_N
+
+Output
+Print the count.
+"""
+
+
+def _slow_code(pid: str) -> str:
+    for line in (DATA / "pairs.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["problem_id"] == pid:
+            return row["slow_code"]
+    raise AssertionError(pid)
+
+
+def test_generated_inputs_are_accepted_by_the_slow_program(tmp_path):
+    program = tmp_path / "slow.py"
+    program.write_text(_slow_code("p03037"))  # rows with L_i <= R_i <= N
+    problem = DATA / "problems" / "p03037"
+    options = ProgramStressOptions(budget_s=3.0, target_cost_s=0.3)
+    suite = stress_program(program, "python", problem, (problem / "statement.txt").read_text(),
+                           tmp_path / "suite", options=options)
+    generated = [c for c in suite.cases if c.provenance != "sample"]
+    assert generated, "no generated input"
+    assert len([c for c in suite.cases if c.provenance == "sample"]) == len(
+        sample_inputs(problem))
+    for case in generated:
+        data = (Path(suite.folder) / case.payload).read_bytes()
+        proc = subprocess.run([sys.executable, str(program)], input=data, capture_output=True,
+                              timeout=20)
+        assert proc.returncode == 0, proc.stderr[-300:]
+        assert case.cost is not None and case.cost > 0
+
+
+@pytest.mark.slow
+def test_quadratic_program_gets_a_suite_20x_costlier_than_its_samples(tmp_path):
+    program = tmp_path / "pairs.py"
+    program.write_text(QUADRATIC)
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "input.0.txt").write_text("4\n3 1 4 2\n")
+    (samples / "input.1.txt").write_text("3\n1 2 3\n")
+    options = ProgramStressOptions(budget_s=12.0, target_cost_s=3.0, max_case_s=8.0)
+    suite = stress_program(program, "python", samples, STATEMENT, tmp_path / "suite",
+                           options=options)
+    sample_cost = min(c.cost for c in suite.cases if c.provenance == "sample")
+    stress_cost = max(c.cost for c in suite.cases if c.provenance != "sample")
+    assert stress_cost >= 20 * sample_cost, (stress_cost, sample_cost)
+    assert suite.complexity is not None and suite.complexity > 1.3
+
+
+def test_unrecognised_input_keeps_the_samples(tmp_path):
+    program = tmp_path / "echo.py"
+    program.write_text("import sys\nsys.stdout.write(sys.stdin.read())\n")
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "input.0.txt").write_text("")
+    suite = stress_program(program, "python", samples, None, tmp_path / "suite",
+                           options=ProgramStressOptions(budget_s=2.0))
+    assert [c.provenance for c in suite.cases] == ["sample"]

@@ -1,0 +1,93 @@
+"""Input grammar inference on real sample inputs (PIE problems) and input generation."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from perfopt.stress.constraints import parse_constraints
+from perfopt.stress.stdin_gen import InputModel, Plan
+from perfopt.stress.structure import Array, Rows, Scalars, infer_structure, read_sample
+
+PROBLEMS = Path(__file__).resolve().parents[2] / "datasets" / "pie-dev" / "problems"
+
+
+def _load(pid: str) -> tuple[str, list[str]]:
+    folder = PROBLEMS / pid
+    samples = [p.read_text() for p in sorted(folder.glob("input.*.txt"))]
+    return (folder / "statement.txt").read_text(encoding="utf-8"), samples
+
+
+@pytest.mark.parametrize(("pid", "nodes"), [
+    ("p02615", (Scalars(("N",)), Array("A", "N"))),
+    ("p02595", (Scalars(("N", "D")), Rows(("X", "Y"), "N"))),
+    ("p02959", (Scalars(("N",)), Array("A", "N+1"), Array("B", "N"))),
+    ("p03634", (Scalars(("N",)), Rows(("a", "b", "c"), "N-1"), Scalars(("Q", "K")),
+                Rows(("x", "y"), "Q"))),
+    ("p02773", (Scalars(("N",)), Rows(("S",), "N"))),
+])
+def test_format_block_of_real_statements(pid, nodes):
+    statement, samples = _load(pid)
+    structure = infer_structure(samples, statement)
+    assert structure is not None and structure.source == "format"
+    assert structure.nodes == nodes
+
+
+def test_types_come_from_the_samples():
+    statement, samples = _load("p02773")
+    structure = infer_structure(samples, statement)
+    assert structure.observed["S"].kind == "str"
+    assert structure.observed["N"].kind == "int"
+    assert structure.counts == {"N"}
+
+
+def test_samples_alone_when_the_statement_has_no_format():
+    # p03806's statement has no "in the following format" block: N lines follow "N Ma Mb"
+    _, samples = _load("p03806")
+    structure = infer_structure(samples, None)
+    assert structure is not None and structure.source == "samples"
+    assert isinstance(structure.nodes[1], Rows) and structure.nodes[1].count == "v0"
+
+
+def test_a_sample_that_does_not_fit_is_rejected():
+    assert read_sample((Scalars(("N",)), Array("A", "N")), "3\n1 2\n") is None
+
+
+@pytest.mark.parametrize("pid", ["p02615", "p03037", "p02822", "p02773", "p03457", "p02702"])
+def test_generated_inputs_respect_bounds_and_reread(pid):
+    statement, samples = _load(pid)
+    structure = infer_structure(samples, statement)
+    model = InputModel(structure, parse_constraints(statement))
+    text = model.render(Plan(0.001, seed=random.Random(pid).randrange(1000)))
+    values = read_sample(structure.nodes, text)
+    assert values is not None  # the grammar reads what it wrote
+    if pid == "p03037":  # 1 <= L_i <= R_i <= N
+        n = int(values["N"][0])
+        pairs = zip(values["L"], values["R"], strict=True)
+        assert all(1 <= int(lo) <= int(hi) <= n for lo, hi in pairs)
+    if pid == "p02822":  # a tree: N-1 edges that connect all N nodes
+        n = int(values["N"][0])
+        parent = list(range(n + 1))
+
+        def find(v):
+            while parent[v] != v:
+                v = parent[v]
+            return v
+        for a, b in zip(values["A"], values["B"], strict=True):
+            parent[find(int(a))] = find(int(b))
+        assert len({find(v) for v in range(1, n + 1)}) == 1
+    if pid == "p03457":  # t_i < t_{i+1}
+        ts = [int(t) for t in values["t"]]
+        assert ts == sorted(set(ts))
+    if pid == "p02702":  # digits 1-9 only
+        assert set(values["S"][0]) <= set("123456789")
+
+
+def test_scale_sets_the_size():
+    statement, samples = _load("p02615")
+    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    small, big = model.render(Plan(0.001)), model.render(Plan(0.01))
+    assert int(small.split()[0]) < int(big.split()[0]) <= 200000
+    assert int(model.render(Plan(1.0, choices=(("A", "max"),))).split()[1]) == 10**9
