@@ -113,6 +113,12 @@ def check_linear(work: Path, settings: Settings) -> list[str]:
     return lines
 
 
+def progress(label: str, result: dict, load: float) -> None:
+    cells = "  ".join(f"{s}: {'ACC' if a else 'rej'} [{lo:.3f}, {hi:.3f}]"
+                      for s, (a, lo, hi) in result.items())
+    print(f"# {label:<22} {cells}  load {load:.2f}", flush=True)
+
+
 def summarize(label: str, results: list[dict], stat: str) -> str:
     acc = sum(r[stat][0] for r in results)
     widths = [r[stat][2] / r[stat][1] for r in results if r[stat][1] > 0]
@@ -138,25 +144,42 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="perfopt-noise-") as tmp:
         work = Path(tmp)
         for line in check_linear(work, settings):
-            print(line)
+            print(line, flush=True)
         aa: dict[bool, list[dict]] = {False: [], True: []}
-        loads = []
-        for k in range(args.trials):
-            hog = k % 2 == 1
-            result, _ = trial(work, names[k % len(names)], 1.0, settings, hog, k)
-            aa[hog].append(result)
-            loads.append(os.getloadavg()[0])
         known: dict[float, list[dict]] = {f: [] for f in SPEEDUPS}
-        for factor in SPEEDUPS:
-            for j in range(args.speedup_trials):
-                k = len(loads) + 1000 * j + int(factor * 100)
-                result, _ = trial(work, names[j % len(names)], factor, settings, j % 2 == 1, k)
-                known[factor].append(result)
-                loads.append(os.getloadavg()[0])
-    print(f"{len(loads)} trials in {time.perf_counter() - started:.0f} s; 1-min load average "
+        loads: list[float] = []
+        # Interleaved schedule (10 A/A, then one trial per known speedup): a run stopped
+        # early still covers every category under the same machine conditions.
+        for k, (factor, hog) in enumerate(schedule(args.trials, args.speedup_trials)):
+            name = names[k % len(names)]
+            result, _ = trial(work, name, factor, settings, hog, k)
+            (aa[hog] if factor == 1.0 else known[factor]).append(result)
+            loads.append(os.getloadavg()[0])
+            progress(f"{factor}x {name} hog={hog} #{k + 1}", result, loads[-1])
+            if (k + 1) % 50 == 0:
+                report(aa, known, loads, started, partial=True)
+    report(aa, known, loads, started, partial=False)
+
+
+def schedule(trials: int, speedup_trials: int) -> list[tuple[float, bool]]:
+    aa = [(1.0, k % 2 == 1) for k in range(trials)]
+    known = [(f, j % 2 == 1) for j in range(speedup_trials) for f in SPEEDUPS]
+    out: list[tuple[float, bool]] = []
+    step = max(1, round(len(aa) / max(1, speedup_trials)))
+    while aa or known:
+        out += aa[:step]
+        aa = aa[step:]
+        out += known[: len(SPEEDUPS)]
+        known = known[len(SPEEDUPS):]
+    return out
+
+
+def report(aa: dict, known: dict, loads: list[float], started: float, partial: bool) -> None:
+    tag = "PARTIAL " if partial else ""
+    print(f"{tag}{len(loads)} trials in {time.perf_counter() - started:.0f} s; 1-min load average "
           f"during trials: median {statistics.median(loads):.2f}, max {max(loads):.2f}")
     for stat in ("workers", "paired"):
-        print(f"statistic: {stat}")
+        print(f"{tag}statistic: {stat}")
         print(summarize("A/A idle", aa[False], stat))
         print(summarize("A/A with CPU hog", aa[True], stat))
         print(summarize("A/A all (false accept)", aa[False] + aa[True], stat))

@@ -78,9 +78,9 @@ def main() -> int:
                              jobs=args.jobs, force=args.force))
         for engine in args.engines
     ]
-    if args.planted:
-        for name, folder in planted_patches(work, args.out / "patches").items():
-            runs.append((name, EvalOptions(instances=DATA, out=args.out / name, engine="patch",
+    if args.planted:  # first: cheap, and the penalties are what a harness must get right
+        for name, folder in reversed(planted_patches(work, args.out / "patches").items()):
+            runs.insert(0, (name, EvalOptions(instances=DATA, out=args.out / name, engine="patch",
                                            patches=folder, ids=(PLANT_ID,), work=work,
                                            python=args.python, repetitions=args.repetitions,
                                            force=args.force)))

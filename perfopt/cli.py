@@ -122,6 +122,43 @@ def optimize(
 
 
 @app.command()
+@guarded
+def profile(
+    path: Path = typer.Argument(..., help="Project folder, or a .py file (the program with "
+                                "--inputs; else only that file's functions are listed)."),
+    top: int | None = typer.Option(None, help="How many hotspot functions to list [10]."),
+    tests: str | None = typer.Option(None, help="pytest -k expression or node ids narrowing "
+                                     "the workload."),
+    workload: str | None = typer.Option(
+        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py'."),
+    inputs: Path | None = typer.Option(
+        None, help="Folder of input.N.txt files: profile `python PATH < input` for each."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Also write the profile: .json/.speedscope (speedscope) "
+        "or .svg (flame graph)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile [auto]."),
+    py_spy: str | None = typer.Option(None, "--py-spy",
+                                      help="py-spy executable (default: beside Python, PATH)."),
+) -> None:
+    """Profile a workload in a copy of the project and list the functions that own its time."""
+    from rich.console import Console
+
+    from perfopt.profilers.output import render_report, report_json
+    from perfopt.profilers.session import ProfileOptions, run_profile
+
+    err = Console(stderr=True)
+    options = ProfileOptions(top=top, tests=tests, workload=workload, inputs=inputs,
+                             profiler=profiler, output=output, pyspy=py_spy)
+    report = run_profile(path, options, note=lambda text: err.print(
+        f"perfopt: {text}", markup=False, highlight=False, soft_wrap=True))
+    if json_out:
+        sys.stdout.write(report_json(report) + "\n")
+    else:
+        render_report(report, Console())
+
+
+@app.command()
 def version() -> None:
     """Print perfopt's version."""
     from perfopt import __version__

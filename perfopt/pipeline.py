@@ -77,7 +77,7 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
 
         generator = _make_llm(project, options, events, warn)
         results: list[CandidateResult] = []
-        for h in hotspots:
+        for index, h in enumerate(hotspots):
             file_text = (base.root / h.target.file).read_text(encoding="utf-8")
             original_def = pylang.get_function(file_text, h.target.qualname or "")
             suite = suites[h.target.key]
@@ -87,7 +87,7 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
             if not suite.cases:
                 warn(f"{h.target.key}: no captured calls to compare behaviour on; skipped")
                 continue
-            recorded = Path(scratch) / f"outcomes-{len(results)}-{h.target.qualname}.pkl"
+            recorded = Path(scratch) / f"outcomes-{index}.pkl"
             events.stage("record", f"{h.target.key} on {len(suite.cases)} inputs")
             baseline_ok = equivalence.record_outcomes(
                 base.root, h.target, suite, settings, recorded
@@ -142,6 +142,11 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
             atomic_write(options.patch_file, patch)
         if options.apply:
             for rel, text in sorted(new_files.items()):
+                # never overwrite an edit the user made while perfopt was running
+                current = (project.root / rel).read_text(encoding="utf-8")
+                if current != (base.root / rel).read_text(encoding="utf-8"):
+                    warn(f"{rel} changed while perfopt ran; not applied (rerun perfopt)")
+                    continue
                 atomic_write(project.root / rel, text)
                 applied.append(rel)
     usage = generator.usage() if generator is not None else {}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from perfopt.bench import callgrind, gpu
 from perfopt.bench.critic import DECIDING_ORDER
-from perfopt.bench.timing import BenchFailed, WallRun, compare_detailed
+from perfopt.bench.timing import BenchFailed, calibrate, compare_detailed
 from perfopt.config import Settings
 from perfopt.models import Measurement, StressSuite, Target
 
@@ -27,6 +27,10 @@ INSTR_MAX_CASE_S = 0.1
 # Loops repeat the chosen cases so the region's fixed cost (~5,300 Ir) is negligible;
 # this caps the memory of pre-unpickled arguments.
 INSTR_MAX_LOOPS = 1000
+# When instruction counts decide, wall time only guards against "significantly slower";
+# 3 ABBA rounds (12 workers, 30 samples a side) suffice for that and keep one candidate
+# under ~10 s on an idle 2-core machine (bench/measure_cost.py).
+GUARD_ROUNDS = 3
 
 
 def choose_instruction_work(
@@ -77,19 +81,33 @@ def measure_all(
         # Counting host instructions says nothing about kernels on the device.
         return (run.measurement,)
     want = instructions_wanted(settings)
-    run = compare_detailed(baseline_root, candidate_root, target, suite, settings)
     if not want:
-        return (run.measurement,)
+        return (compare_detailed(baseline_root, candidate_root, target, suite, settings)
+                .measurement,)
+    if not suite.cases:
+        raise BenchFailed("benchmark", "no inputs to time")
+    calibration = calibrate(baseline_root, target, suite, settings)
     try:
-        counted = count_instructions(baseline_root, candidate_root, target, suite, settings, run)
+        counted = count_instructions(
+            baseline_root, candidate_root, target, suite, settings,
+            [float(v) for v in calibration.get("case_s", ())],
+        )
     except BenchFailed as exc:
         if settings.metric == "instructions":
             raise
-        # Wall timing of both trees worked; callgrind did not (too slow, or valgrind
-        # itself failed): say so and let wall time decide.
-        return (_noted(run.measurement, f"instructions not counted: {exc.reason}"),)
+        # callgrind failed (too slow, or valgrind itself) where a plain worker worked:
+        # say so and let wall time decide.
+        counted = f"instructions not counted: {exc.reason}"
     if isinstance(counted, str):
+        run = compare_detailed(baseline_root, candidate_root, target, suite, settings,
+                               calibration=calibration)
         return (_noted(run.measurement, counted),)
+    if counted.speedup < settings.min_speedup:
+        # Exact counts already reject it; the wall clock cannot change that verdict.
+        return (_noted(counted, "wall time not measured: instruction counts reject it"),)
+    guard = settings.replace(rounds=min(settings.rounds, GUARD_ROUNDS))
+    run = compare_detailed(baseline_root, candidate_root, target, suite, guard,
+                           calibration=calibration)
     return ordered((counted, run.measurement))
 
 
@@ -99,15 +117,20 @@ def count_instructions(
     target: Target,
     suite: StressSuite,
     settings: Settings,
-    run: WallRun,
+    case_s: list[float],
 ) -> Measurement | str:
-    """Instruction counts on the cheapest cases, or a sentence saying why none were."""
+    """Instruction counts on the cheapest cases, or a sentence saying why none were.
+
+    Only the cheapest cases within the budget are counted: for a super-linear speedup
+    the ratio on small inputs is smaller than on all of them (conservative; measured in
+    bench/measure_cost.py: list->set membership 8.6x on the smallest case, 88x wall on
+    both)."""
     ids = [c.id for c in suite.cases]
-    work = choose_instruction_work(ids, list(run.case_s))
+    work = choose_instruction_work(ids, case_s)
     if work is None:
         return (
             "instructions not counted: the cheapest case takes "
-            f"{min(run.case_s, default=0.0):.3g} s natively (limit {INSTR_MAX_CASE_S:g} s)"
+            f"{min(case_s, default=0.0):.3g} s natively (limit {INSTR_MAX_CASE_S:g} s)"
         )
     chosen, loops = work
     pairs = [(c.id, c.payload) for c in suite.cases if c.id in set(chosen)]

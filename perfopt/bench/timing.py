@@ -134,9 +134,11 @@ def compare_detailed(
     *,
     metric: str = "wall",
     extra_args: tuple[str, ...] = (),
+    calibration: dict[str, Any] | None = None,
 ) -> WallRun:
     """`compare`, keeping the groups and calibration; `extra_args` go to every worker
-    (`--sync torch` for GPU code, reported as `metric`)."""
+    (`--sync torch` for GPU code, reported as `metric`). `calibration`: what
+    `calibrate` returned, when it already ran."""
     if not suite.cases:
         raise BenchFailed("benchmark", "no inputs to time")
     if target.qualname is None or target.language != "python":
@@ -148,14 +150,8 @@ def compare_detailed(
         cases_file = write_cases_file(
             Path(tmp) / "cases.json", [(c.id, c.payload) for c in suite.cases]
         )
-        calibrated = run_worker(
-            worker_command(
-                baseline_root, target, suite, cases_file,
-                "--calibrate", repr(settings.min_sample_s), *extra_args,
-            ),
-            baseline_root,
-            settings,
-            "original",
+        calibrated = calibration or calibrate(
+            baseline_root, target, suite, settings, cases_file, extra_args
         )
         loops = int(calibrated["loops"])
         if metric == "gpu-wall" and not calibrated.get("synced"):
@@ -198,6 +194,31 @@ def compare_detailed(
         loops,
         tuple(float(v) for v in calibrated.get("case_s", ())),
     )
+
+
+def calibrate(
+    baseline_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+    cases_file: Path | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """{"loops": N, "case_s": [...], "synced": bool} from one worker on the baseline."""
+    with tempfile.TemporaryDirectory(prefix="perfopt-bench-") as tmp:
+        if cases_file is None:
+            cases_file = write_cases_file(
+                Path(tmp) / "cases.json", [(c.id, c.payload) for c in suite.cases]
+            )
+        return run_worker(
+            worker_command(
+                baseline_root, target, suite, cases_file,
+                "--calibrate", repr(settings.min_sample_s), *extra_args,
+            ),
+            baseline_root,
+            settings,
+            "original",
+        )
 
 
 def wall_ci(

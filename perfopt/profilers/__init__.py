@@ -23,9 +23,11 @@ from perfopt.profilers.base import (
 )
 from perfopt.profilers.capture import CaptureReport, capture_calls, resolve_callable
 from perfopt.profilers.ranking import rank_hotspots
+from perfopt.profilers.session import ProfileOptions, ProfileReport, run_profile
 
-__all__ = ["CaptureReport", "Frame", "Profile", "capture_calls", "profile", "rank_hotspots",
-           "resolve_callable", "workload_command"]
+__all__ = ["CaptureReport", "Frame", "Profile", "ProfileOptions", "ProfileReport",
+           "capture_calls", "profile", "rank_hotspots", "resolve_callable", "run_profile",
+           "workload_command"]
 
 
 def _silent(_: str) -> None:

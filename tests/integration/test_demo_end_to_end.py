@@ -71,8 +71,11 @@ def test_sigint_during_verification_leaves_the_tree_clean(demo_repo, tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp)}
+    # A shell's background job inherits SIGINT ignored; give perfopt the disposition a
+    # terminal user's process has, so Ctrl-C becomes KeyboardInterrupt there.
     proc = subprocess.Popen([sys.executable, "-m", "perfopt.cli", "optimize", str(demo_repo)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         # a candidate copy exists only while a candidate is being verified

@@ -79,3 +79,40 @@ def test_instructions_below_threshold_rejected() -> None:
 def test_policy_from_settings() -> None:
     policy = policy_from_settings(Settings().replace(min_speedup=1.2, extra={"min_samples": 3}))
     assert policy == Policy(min_speedup=1.2, max_wall_slowdown=1.0, min_samples=3)
+
+
+# --- instructions and wall together --------------------------------------------------
+
+
+def test_both_metrics_agree_and_both_are_reported() -> None:
+    verdict = accept([m(1.9, 1.9, 1.9, metric="instructions", n=1), m(1.85, 1.7, 2.0)], POLICY)
+    assert verdict.accepted
+    assert verdict.reason == (
+        "speedup 1.90x [1.90, 1.90] (95% CI) (instructions); "
+        "wall speedup 1.85x [1.70, 2.00] (95% CI)"
+    )
+
+
+def test_disagreement_beyond_the_wall_interval_is_noted() -> None:
+    verdict = accept([m(1.9, 1.9, 1.9, metric="instructions", n=1), m(1.0, 0.95, 1.06)], POLICY)
+    assert verdict.accepted  # wall is not significantly slower, counts decide
+    assert "instructions say 1.90x, wall says 1.00x [0.95, 1.06]" in verdict.reason
+
+
+def test_instructions_faster_but_wall_slower_is_rejected_with_both() -> None:
+    verdict = accept([m(1.9, 1.9, 1.9, metric="instructions", n=1), m(0.7, 0.6, 0.8)], POLICY)
+    assert (verdict.accepted, verdict.gate) == (False, "benchmark")
+    assert "wall time is slower" in verdict.reason
+    assert "instructions say 1.90x, wall says 0.70x [0.60, 0.80]" in verdict.reason
+
+
+def test_instructions_too_small_rejected_and_wall_still_reported() -> None:
+    verdict = accept([m(1.02, 1.02, 1.02, metric="instructions", n=1), m(1.3, 1.2, 1.4)], POLICY)
+    assert not verdict.accepted
+    assert verdict.reason.startswith("speedup 1.02x [1.02, 1.02] (95% CI) below 1.05x")
+    assert "wall speedup 1.30x [1.20, 1.40]" in verdict.reason
+
+
+def test_gpu_wall_decides_over_wall() -> None:
+    verdict = accept([m(1.0, 0.9, 1.1), m(3.0, 2.5, 3.5, metric="gpu-wall")], POLICY)
+    assert verdict.accepted and "(gpu-wall)" in verdict.reason

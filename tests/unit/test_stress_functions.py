@@ -50,7 +50,8 @@ def project(tmp_path: Path) -> tuple[Path, StressSuite]:
     return root, suite
 
 
-def _suite_for(project, qualname: str, tmp_path: Path, budget: float = 4.0) -> StressSuite:
+def _suite_for(project, qualname: str, tmp_path: Path, budget: float = 20.0) -> StressSuite:
+    # the ladder stops at target_call_s: the budget is only a ceiling for a loaded machine
     root, seeds = project
     target = Target("pkg/algos.py", qualname)
     seeds = StressSuite(target, seeds.cases, seeds.folder)
@@ -69,9 +70,10 @@ def test_fit_exponent_on_exact_power_laws():
     assert is_superlinear(2.0) and not is_superlinear(1.0)
 
 
+@pytest.mark.slow
 def test_quadratic_function_sweeps_to_exponent_two(project, tmp_path):
     suite = _suite_for(project, "count_dupes", tmp_path)
-    assert suite.complexity is not None and 1.5 < suite.complexity < 2.8, suite.complexity
+    assert suite.complexity is not None and 1.5 < suite.complexity < 3.0, suite.complexity
     scaled = [c for c in suite.cases if c.provenance in ("sweep", "scaled")]
     assert scaled and max(c.size for c in scaled) > 100
     payload = pickle.loads((Path(suite.folder) / scaled[-1].payload).read_bytes())
@@ -79,6 +81,7 @@ def test_quadratic_function_sweeps_to_exponent_two(project, tmp_path):
     assert all(isinstance(x, int) for x in payload["args"][0])
 
 
+@pytest.mark.slow
 def test_linear_function_sweeps_to_exponent_one(project, tmp_path):
     suite = _suite_for(project, "total", tmp_path)
     assert suite.complexity is not None and 0.6 < suite.complexity < 1.4, suite.complexity

@@ -1,0 +1,90 @@
+"""Whole-program candidates: deterministic codemods, and an LLM when one is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from perfopt.config import Settings
+from perfopt.models import Candidate, Skill, StressSuite, Target
+
+
+def codemod_candidates(source: str, target: Target) -> list[Candidate]:
+    """One candidate per codemod chain that changes the file (`apply_all_program`)."""
+    from perfopt.skills import codemods
+
+    return [
+        Candidate(target=target, source=new, origin=f"codemod:{key}",
+                  skills=tuple(key.split("+")))
+        for key, new in codemods.apply_all_program(source, target.language)
+    ]
+
+
+def skill_plan(source: str, language: str, settings: Settings) -> tuple[Skill, ...]:
+    try:
+        from perfopt.skills import retrieval
+    except ImportError:
+        return ()
+    return tuple(retrieval.plan(source, None, language, extra_paths=settings.skills_paths))
+
+
+class ProgramLLM:
+    """The model, for whole programs: `generate` once, `refine` per rejected candidate.
+    Model failures (budget, endpoint) turn it off with one warning; codemods go on."""
+
+    def __init__(self, client: Any, settings: Settings, warn: Callable[[str], None]) -> None:
+        self.client = client
+        self.settings = settings
+        self.warn = warn
+        self.disabled = ""
+        self._seen = 0
+
+    @classmethod
+    def create(cls, settings: Settings, project: Path,
+               warn: Callable[[str], None]) -> ProgramLLM | None:
+        from perfopt.llm import LLMClient, ModelConfig
+
+        config = ModelConfig.from_settings(settings, project)
+        return None if config is None else cls(LLMClient(config), settings, warn)
+
+    def _context(self, target: Target, source: str, suite: StressSuite | None):
+        from perfopt.llm import PromptContext, summarize_suite
+
+        return PromptContext(file=target.file, qualname=None,
+                             stress_summary=summarize_suite(suite) if suite else "",
+                             plan=skill_plan(source, target.language, self.settings))
+
+    def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
+        from perfopt.llm import LLMError
+
+        if self.disabled:
+            return default
+        try:
+            return call()
+        except LLMError as exc:
+            self.disabled = str(exc)
+            self.warn(f"model: {exc}; continuing with codemods only")
+            return default
+        finally:
+            for w in self.client.warnings[self._seen:]:
+                self.warn(f"model: {w}")
+            self._seen = len(self.client.warnings)
+
+    def generate(self, target: Target, source: str,
+                 suite: StressSuite | None) -> list[Candidate]:
+        from perfopt.llm import generate
+
+        ctx = self._context(target, source, suite)
+        return self._guarded(lambda: generate(target, source, ctx, self.client), [])
+
+    def refine(self, cand: Candidate, gate: str, evidence: str, source: str,
+               suite: StressSuite | None) -> Candidate | None:
+        from perfopt.llm import refine
+
+        ctx = self._context(cand.target, source, suite)
+        return self._guarded(lambda: refine(cand, gate, evidence, ctx, self.client,
+                                            original_def=source), None)
+
+    def usage(self) -> dict[str, float]:
+        return dict(self.client.usage.to_dict())

@@ -1,0 +1,215 @@
+"""Issue 7's acceptance: `perfopt optimize` with a model, for real, end to end.
+
+Each test runs `python -m perfopt.cli optimize` in a subprocess on a copy of
+tests/fixtures/llmproj (one O(n^2) function that no codemod touches, so every candidate
+comes from the model) against the real local HTTP server of tests/llm_server.py, scripted
+per test. The server records what perfopt sent, so the refine prompts are checked for the
+evidence the verifier produced. Speed settings live in the fixture's [tool.perfopt].
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.llm_server import Reply, Status
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "llmproj"
+TARGET = "pairs/sums.py::count_pairs"
+pytestmark = pytest.mark.slow
+
+
+def fenced(code: str, prose: str = "Here is a faster version.") -> str:
+    return f"{prose}\n\n```python\n{code.strip()}\n```\n"
+
+
+# O(n) with a counter of the values seen so far: equivalent, and >= 10x on the captured
+# 300-element inputs.
+GOOD = fenced("""
+from collections import Counter
+
+
+def count_pairs(values, target):
+    seen = Counter()
+    count = 0
+    for v in values:
+        count += seen[target - v]
+        seen[v] += 1
+    return count
+""")
+
+# Fast but wrong: counts an element paired with itself when 2 * v == target.
+WRONG = fenced("""
+from collections import Counter
+
+
+def count_pairs(values, target):
+    seen = Counter(values)
+    return sum(seen[target - v] for v in values) // 2
+""")
+
+# Equivalent but slower: builds a tuple and calls sum() for every pair.
+SLOWER = fenced("""
+def count_pairs(values, target):
+    count = 0
+    for i in range(len(values)):
+        for j in range(i + 1, len(values)):
+            if sum((values[i], values[j])) == target:
+                count += 1
+    return count
+""")
+
+# Parses (so the reply parser accepts it) but does not compile: the verifier's compile gate.
+NO_COMPILE = fenced("""
+def count_pairs(values, target):
+    count = 0
+    if not values:
+        break
+    return count
+""")
+
+# Does not even parse: the engine asks again, quoting the parse error.
+NO_PARSE = fenced("""
+def count_pairs(values, target)
+    return 0
+""")
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the fixture in its own git repository (so `git status` can be checked)."""
+    root = tmp_path / "llmproj"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
+                                                                  ".pytest_cache"))
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
+    return root
+
+
+def optimize(root: Path, base_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "PERFOPT_"))}
+    env["OPENAI_API_KEY"] = "sk-test"
+    return subprocess.run(
+        [sys.executable, "-m", "perfopt.cli", "optimize", str(root), "--model", "m",
+         "--base-url", base_url, "--json", *extra],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+def report_of(proc: subprocess.CompletedProcess[str]) -> dict:
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+def summary(report: dict) -> list[tuple[str, str]]:
+    return [(r["origin"], r["verdict"]) for r in report["results"]]
+
+
+def describe(report: dict) -> str:
+    rows = [{k: r[k] for k in ("origin", "verdict", "speedup", "ci", "reason")}
+            for r in report["results"]]
+    return json.dumps({"results": rows, "warnings": report["warnings"]}, indent=1)[:4000]
+
+
+@pytest.mark.parametrize(
+    ("bad", "gate", "evidence"),
+    [
+        (WRONG, "equivalence", "return value differs"),
+        (SLOWER, "benchmark", "measured speedup"),
+        (NO_COMPILE, "compile", "'break' outside loop"),
+    ],
+    ids=["wrong", "slower", "no-compile"],
+)
+def test_bad_reply_is_rejected_and_refined_with_the_evidence(project, llm_server, bad, gate,
+                                                             evidence):
+    llm_server.push(Reply(bad), Reply(GOOD))
+    report = report_of(optimize(project, llm_server.base_url))
+
+    assert summary(report) == [("llm:m#1", gate), ("llm:m#1.r1", "accepted")], describe(report)
+    rejected, accepted = report["results"]
+    assert rejected["target"] == {"file": "pairs/sums.py", "qualname": "count_pairs"}
+    assert evidence in rejected["reason"], rejected["reason"]
+    assert accepted["ci"][0] >= 1.05 and accepted["speedup"] >= 2.0, describe(report)
+    assert "Counter" in report["patch"]
+
+    first, refine = llm_server.chat_requests
+    assert first.body["model"] == "m"
+    assert "count_pairs" in first.text and "Make this Python function faster" in first.text
+    # the refine prompt carries the gate, the rejected code and the verifier's evidence
+    assert f'rejected at the "{gate}" check' in refine.text
+    assert evidence in refine.text
+    assert bad.split("```python\n")[1].split("```")[0].strip() in refine.text
+    if gate == "benchmark":
+        assert "below 1.05x" in refine.text  # the measurement itself, not just the gate
+    assert report["usage"]["requests"] == 2
+
+
+def test_unparsable_reply_is_asked_again_with_the_parse_error(project, llm_server):
+    llm_server.push(Reply(NO_PARSE), Reply(GOOD))
+    report = report_of(optimize(project, llm_server.base_url))
+
+    assert summary(report) == [("llm:m#1", "accepted")], describe(report)
+    first, again = llm_server.chat_requests
+    # the second request is the same conversation plus the bad reply and why it failed
+    assert again.messages[: len(first.messages)] == first.messages
+    assert again.messages[-2] == {"role": "assistant", "content": NO_PARSE}
+    assert "could not be used: the code does not parse" in again.messages[-1]["content"]
+
+
+def test_rate_limit_is_retried_then_accepted(project, llm_server):
+    llm_server.push(Status(429, {"Retry-After": "1"}), Reply(GOOD))
+    report = report_of(optimize(project, llm_server.base_url))
+
+    assert summary(report) == [("llm:m#1", "accepted")], describe(report)
+    first, retry = llm_server.chat_requests
+    assert first.body == retry.body  # the same request, sent again
+    assert report["usage"]["requests"] == 2
+    assert not [w for w in report["warnings"] if "model" in w], report["warnings"]
+
+
+def test_rejected_api_key_is_one_line_and_exit_2(project, llm_server):
+    llm_server.push(Status(401))
+    proc = optimize(project, llm_server.base_url, "--quiet")
+
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr[-3000:]
+    assert "API key" in lines[0] and "OPENAI_API_KEY" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert len(llm_server.chat_requests) == 1  # a bad key is not retried
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_second_identical_run_is_served_from_the_cache(project, llm_server):
+    llm_server.push(Reply(GOOD))
+    first = report_of(optimize(project, llm_server.base_url))
+    assert summary(first) == [("llm:m#1", "accepted")], describe(first)
+    assert first["usage"]["requests"] == 1
+    sent = len(llm_server.chat_requests)
+    assert sent == 1
+
+    # the cache sits in the project's .perfopt/, which ignores itself
+    assert list((project / ".perfopt" / "cache" / "llm").rglob("*.json"))
+    assert git(project, "status", "--porcelain") == ""
+
+    second = report_of(optimize(project, llm_server.base_url))
+    assert len(llm_server.chat_requests) == sent, [r.text[-300:] for r in
+                                                   llm_server.chat_requests[sent:]]
+    assert summary(second) == [("llm:m#1", "accepted")], describe(second)
+    assert second["usage"]["requests"] == 0 and second["usage"]["cached"] >= 1
+    assert second["patch"] == first["patch"]
+    assert git(project, "status", "--porcelain") == ""
