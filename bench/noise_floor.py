@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import signal
 import statistics
 import subprocess
 import sys
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--min-sample-s", type=float, default=0.005,
                         help="shorter than the default 0.02 s: noisier, so conservative")
     args = parser.parse_args()
+    # A killed run must not leave its CPU hog spinning: SIGTERM unwinds like Ctrl-C, so
+    # the `finally` in `trial` stops the hog.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = Settings().replace(min_sample_s=args.min_sample_s)
     names = list(FUNCTIONS)
     started = time.perf_counter()

@@ -166,6 +166,40 @@ def version() -> None:
     typer.echo(__version__)
 
 
+@app.command()
+@guarded
+def bench(
+    a: Path = typer.Argument(..., help="Version A: a .py file, C++ source or program."),
+    b: Path | None = typer.Argument(None, help="Version B (default: A at --rev-b)."),
+    symbol: str | None = typer.Option(
+        None, "--symbol", "-s", help="Function to compare; omit for whole programs on stdin."),
+    rev_a: str | None = typer.Option(None, help="git revision of A (git show REV:path)."),
+    rev_b: str | None = typer.Option(None, help="git revision of B [working tree]."),
+    call: list[str] = typer.Option(
+        [], "--call", help="Arguments as Python literals, one call each: --call '1000'."),
+    input: list[Path] = typer.Option(
+        [], "--input", help="Pickled {'args','kwargs'} for functions, or stdin files."),
+    metric: str | None = typer.Option(None, help="auto, wall or instructions [auto]."),
+    min_speedup: float | None = typer.Option(None, help="Lower CI bound to call B faster [1.05]."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Compare two versions of a function or program: speedup with its interval."""
+    import json
+
+    from perfopt.bench.versions import BenchInputs, bench_versions
+    from perfopt.config import load_settings
+    from perfopt.models import to_dict
+
+    settings = load_settings(a.resolve().parent, {"metric": metric, "min_speedup": min_speedup})
+    report = bench_versions(a, b, symbol, rev_a, rev_b, BenchInputs(tuple(input), tuple(call)),
+                            settings)
+    if json_out:
+        sys.stdout.write(json.dumps(to_dict(report)) + "\n")
+    else:
+        for line in report.lines():
+            typer.echo(line)
+
+
 @skills_app.command("list")
 @guarded
 def skills_list(

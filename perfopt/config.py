@@ -31,6 +31,8 @@ class Settings:
     exclude: tuple[str, ...] = ()  # glob patterns of project files never to optimize
     # stress / capture
     max_captures: int = 20  # real calls recorded per hotspot
+    stress_budget_s: float = 10.0  # per hotspot: scaled/sweep inputs beyond the captured ones
+    stress_call_s: float = 0.05  # grow generated inputs until one call costs about this
     # verification and measurement
     min_speedup: float = 1.05  # lower bound of the speedup CI must reach this
     confidence: float = 0.95

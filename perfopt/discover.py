@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import configparser
+import fnmatch
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from perfopt.config import Settings, load_settings
 from perfopt.errors import TargetError
@@ -46,15 +50,39 @@ class Project:
     python: str  # interpreter that runs the workload, the tests and the timing workers
 
 
-def is_test_file(rel: str) -> bool:
+DEFAULT_TEST_PATTERNS = ("test_*.py", "*_test.py")
+
+
+def is_test_file(rel: str, patterns: tuple[str, ...] = DEFAULT_TEST_PATTERNS) -> bool:
     parts = Path(rel).parts
     name = parts[-1]
     return (
         any(p in ("tests", "test", "testing") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
+        or any(fnmatch.fnmatch(name, pat) for pat in patterns)
         or name == "conftest.py"
     )
+
+
+def pytest_file_patterns(root: Path) -> tuple[str, ...]:
+    """`python_files` from [tool.pytest.ini_options] or pytest.ini, else pytest's default."""
+    value: object = None
+    try:
+        data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        value = data.get("tool", {}).get("pytest", {}).get("ini_options", {}).get("python_files")
+    except (OSError, tomllib.TOMLDecodeError):
+        pass
+    if value is None:
+        ini = configparser.ConfigParser()
+        try:
+            ini.read(root / "pytest.ini", encoding="utf-8")
+            value = ini.get("pytest", "python_files", fallback=None)
+        except configparser.Error:
+            value = None
+    if isinstance(value, str):
+        value = value.split()
+    if isinstance(value, list) and value:
+        return tuple(str(v) for v in value)
+    return DEFAULT_TEST_PATTERNS
 
 
 def find_root(path: Path) -> Path:
@@ -117,12 +145,13 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
             f"no Python files under {root}; give a folder that holds a Python project"
         )
     check_syntax(root, files)
-    tests = tuple(f for f in files if is_test_file(f))
+    patterns = pytest_file_patterns(root)
+    tests = tuple(f for f in files if is_test_file(f, patterns))
     focus = path.resolve().relative_to(root).as_posix() if path.is_file() else None
     if settings.workload:
         workload = Workload(kind="command", command=settings.workload)
     else:
-        if not any(Path(t).name.startswith("test_") or t.endswith("_test.py") for t in tests):
+        if not any(fnmatch.fnmatch(Path(t).name, p) for t in tests for p in patterns):
             raise TargetError(
                 f"no tests found under {root}; perfopt profiles a workload: add pytest tests "
                 "or pass --workload 'python run_bench.py'"

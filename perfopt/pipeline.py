@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perfopt.discover import Project
@@ -69,7 +69,11 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
         suites: dict[str, StressSuite] = {}
         for h in hotspots:
             report = reports.get(h.target.key)
-            suites[h.target.key] = stress.build_suite(h.target, capture_dir, report)
+            suite = stress.build_suite(h.target, capture_dir, report)
+            if suite.cases and settings.stress_budget_s > 0:
+                events.stage("stress", f"{h.target.key}: scaled and sweep inputs")
+                suite = _stress_function(base.root, h, suite, Path(scratch), settings, project)
+            suites[h.target.key] = suite
             if report is not None and report.unpicklable:
                 warn(
                     f"{h.target.key}: {report.unpicklable} captured calls had unpicklable arguments"
@@ -176,7 +180,7 @@ def verify_candidate(
 
     `recorded` holds the original's outcomes on the suite (recorded once per target);
     without it they are recorded here."""
-    from perfopt.bench import critic, timing
+    from perfopt.bench import critic, measure, timing
     from perfopt.languages import python as pylang
     from perfopt.verify import equivalence
     from perfopt.verify.tests import NO_TESTS_REASON, run_tests, tests_verdict
@@ -211,13 +215,32 @@ def verify_candidate(
             " (the project collected no tests)" if verdict.reason == NO_TESTS_REASON else ""
         )
         try:
-            measurement = timing.compare(base.root, cand_ws.root, target, suite, settings)
+            measurements = measure.measure_all(
+                base.root, cand_ws.root, target, timing_suite(suite), settings
+            )
         except timing.BenchFailed as exc:
             return CandidateResult(candidate, Verdict.reject(exc.gate, exc.reason), diff=diff)
-        verdict = critic.accept([measurement], critic.policy_from_settings(settings))
+        verdict = critic.accept(measurements, critic.policy_from_settings(settings))
         if tests_note:
             verdict = Verdict(verdict.accepted, verdict.gate, verdict.reason + tests_note)
-        return CandidateResult(candidate, verdict, (measurement,), diff=diff)
+        return CandidateResult(candidate, verdict, tuple(measurements), diff=diff)
+
+
+TIMED_GENERATED = 4  # costliest generated stress inputs timed per candidate
+TIMED_CAPTURED = 3  # largest captured real inputs timed beside them
+
+
+def timing_suite(suite: StressSuite) -> StressSuite:
+    """The inputs a candidate is timed on: the costliest generated ones (where slow code
+    shows itself) plus the largest real captured calls (what the workload really does).
+    Equivalence still runs on every input; timing all of them would cost minutes."""
+    def weight(case):
+        return (case.cost or 0.0, case.size or 0)
+
+    captured = sorted((c for c in suite.cases if c.provenance == "captured"), key=weight)
+    generated = sorted((c for c in suite.cases if c.provenance != "captured"), key=weight)
+    chosen = {c.id for c in captured[-TIMED_CAPTURED:] + generated[-TIMED_GENERATED:]}
+    return replace(suite, cases=tuple(c for c in suite.cases if c.id in chosen))
 
 
 def best_per_target(results: list[CandidateResult]) -> list[CandidateResult]:
@@ -250,6 +273,26 @@ def _combine(base, chosen: list[CandidateResult], project: Project):
             ws.write(rel, text)
         verdict = tests_verdict(run_tests(ws.root, project.settings, _test_command(project)))
     return files, verdict
+
+
+def _stress_function(root, h: Hotspot, seeds: StressSuite, scratch: Path, settings, project):
+    """Captured seeds plus generated inputs that make the original costlier (and a size
+    sweep for the complexity estimate); the seeds alone when generation fails."""
+    from perfopt import stress
+    from perfopt.errors import PerfoptError
+
+    out = scratch / "stress" / h.target.key.replace("/", "_").replace("::", "--")
+    options = stress.FunctionStressOptions(
+        budget_s=settings.stress_budget_s,
+        target_call_s=settings.stress_call_s,
+        max_call_s=max(1.0, 20 * settings.stress_call_s),
+        memory_mb=settings.memory_mb,
+    )
+    try:
+        return stress.stress_function(root, h.target, seeds, out, python=project.python,
+                                      options=options)
+    except PerfoptError:
+        return seeds
 
 
 def _codemod_candidates(h: Hotspot, original_def: str) -> list[Candidate]:

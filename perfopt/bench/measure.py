@@ -20,8 +20,13 @@ from perfopt.models import Measurement, StressSuite, Target
 # Native seconds of target calls counted under callgrind. valgrind runs them ~70x slower
 # (67x measured, see callgrind.py) and the worker runs them twice (one warm-up loop), so
 # 0.02 s of native work costs ~3 s, plus ~2 s to start CPython under valgrind; both sides
-# run at once. Cases are taken cheapest first until the budget is spent.
-INSTR_NATIVE_BUDGET_S = 0.005
+# run at once. Cases are taken COSTLIEST first within the budget: the stress suite exists
+# because toy inputs hide the difference (counting only the cheapest cases let set/Counter
+# construction overhead on a 3-element list outweigh a 100x win on real inputs).
+INSTR_NATIVE_BUDGET_S = 0.02
+# Counting is refused when the work that fits is under this share of the costliest case:
+# such counts would describe toy inputs, so the wall clock decides instead.
+INSTR_MIN_SHARE_OF_COSTLIEST = 0.1
 # A single case above this is not counted at all (it alone would take > ~15 s).
 INSTR_MAX_CASE_S = 0.1
 # Loops repeat the chosen cases so the region's fixed cost (~5,300 Ir) is negligible;
@@ -36,20 +41,22 @@ GUARD_ROUNDS = 3
 def choose_instruction_work(
     case_ids: list[str], case_s: list[float], budget_s: float = INSTR_NATIVE_BUDGET_S
 ) -> tuple[list[str], int] | None:
-    """(case ids to count, loops), cheapest cases first within `budget_s` of native time;
-    None when even the cheapest case is too slow to count."""
+    """(case ids to count, loops): the costliest cases that fit `budget_s` of native time;
+    None when nothing representative fits (the wall clock then decides)."""
     if not case_ids or len(case_s) != len(case_ids):
         return None
-    order = sorted(range(len(case_ids)), key=lambda i: (case_s[i], i))
-    if case_s[order[0]] > INSTR_MAX_CASE_S:
-        return None
+    order = sorted(range(len(case_ids)), key=lambda i: (-case_s[i], i))
     chosen: list[int] = []
     spent = 0.0
     for i in order:
-        if chosen and spent + case_s[i] > budget_s:
-            break
+        if case_s[i] > INSTR_MAX_CASE_S or spent + case_s[i] > budget_s:
+            continue
         chosen.append(i)
         spent += case_s[i]
+    if not chosen:
+        return None
+    if max(case_s[i] for i in chosen) < INSTR_MIN_SHARE_OF_COSTLIEST * max(case_s):
+        return None
     loops = int(budget_s / spent) if spent > 0 else INSTR_MAX_LOOPS
     chosen.sort()  # suite order: the same calls in the same order on both sides
     return [case_ids[i] for i in chosen], max(1, min(INSTR_MAX_LOOPS, loops))

@@ -17,7 +17,35 @@ from perfopt.stress.captured import build_suite
 
 SUITE_FILE = "suite.json"
 
-__all__ = ["SUITE_FILE", "build_suite", "load_suite", "save_suite"]
+__all__ = [
+    "SUITE_FILE",
+    "FunctionStressOptions",
+    "ProgramStressOptions",
+    "build_suite",
+    "fit_exponent",
+    "is_superlinear",
+    "load_suite",
+    "save_suite",
+    "stress_function",
+    "stress_program",
+]
+
+
+def __getattr__(name: str):
+    # The generators import numpy/scipy-heavy helpers: load them only when asked for.
+    if name in ("stress_function", "FunctionStressOptions"):
+        from perfopt.stress import functions
+
+        return getattr(functions, name)
+    if name in ("stress_program", "ProgramStressOptions"):
+        from perfopt.stress import programs
+
+        return getattr(programs, name)
+    if name in ("fit_exponent", "is_superlinear"):
+        from perfopt.stress import sweep
+
+        return getattr(sweep, name)
+    raise AttributeError(name)
 
 
 def save_suite(suite: StressSuite, folder: Path) -> StressSuite:

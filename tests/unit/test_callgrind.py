@@ -118,14 +118,17 @@ def test_measure_all_wall_only_when_asked(tmp_path: Path) -> None:
     assert len(ms[0].baseline) == 2 * 3
 
 
-def test_cheapest_cases_are_chosen_within_the_budget() -> None:
+def test_costliest_cases_that_fit_the_budget_are_chosen() -> None:
     ids = ["big", "small", "mid"]
-    assert choose_instruction_work(ids, [0.5, 0.001, 0.003], budget_s=0.005) == (
-        ["small", "mid"], 1,
+    # "big" alone exceeds the budget; "mid" then "small" fit; both are representative
+    assert choose_instruction_work(ids, [0.004, 0.001, 0.003], budget_s=0.005) == (
+        ["big", "small"], 1,
     )
-    chosen, loops = choose_instruction_work(ids, [0.5, 0.0001, 0.0001], budget_s=0.005)
-    assert chosen == ["small", "mid"] and loops == 25
-    assert choose_instruction_work(ids, [5.0, 3.0, 4.0]) is None  # even the cheapest too slow
+    chosen, loops = choose_instruction_work(ids, [0.0002, 0.0001, 0.0001], budget_s=0.005)
+    assert chosen == ["big", "small", "mid"] and loops == 12
+    assert choose_instruction_work(ids, [5.0, 3.0, 4.0]) is None  # nothing fits
+    # only toy inputs fit (the costliest case is 500x the one that fits): refuse
+    assert choose_instruction_work(ids, [0.5, 0.001, 0.3], budget_s=0.005) is None
     assert choose_instruction_work([], []) is None
 
 

@@ -68,7 +68,7 @@ def _pair(i: int, **kw) -> PairResult:
 def test_metrics_count_incorrect_as_one_and_recover_reference():
     report = PieReport("offline", (
         _pair(1, accepted=1, correct=True, speedup=2.0, reference_speedup=4.0,
-              reference_accepted=True, reference_gate="accepted"),
+              reference_ci=(3.0, 5.0), reference_accepted=True, reference_gate="accepted"),
         _pair(2, accepted=1, correct=True, speedup=1.07, reference_speedup=1.05,
               reference_accepted=False, reference_gate="benchmark"),
         _pair(3, correct=False, reference_speedup=2.0, reference_accepted=False,
@@ -83,6 +83,9 @@ def test_metrics_count_incorrect_as_one_and_recover_reference():
     assert s["geomean_speedup"] == pytest.approx(math.exp((math.log(2) + math.log(1.07)) / 3))
     assert s["reference_real"] == 2 and s["reference_accepted_of_real"] == 1
     assert s["reference_recall_pct"] == 50.0
+    # pair 3's 2.0x has no interval (never measured with one): not significant
+    assert s["reference_real_significant"] == 1
+    assert s["reference_accepted_of_real_significant"] == 1
     assert s["sr_mean"] == pytest.approx((0.5 + 1.07 / 1.05 + 0.5) / 3)
     md = report.markdown()
     assert "| pct_opt | 33.33 |" in md and "| p4 |" in md and "boom" in md

@@ -47,3 +47,10 @@ def test_bad_arguments_are_user_errors():
 def test_ray_missing_says_how_to_install():
     with pytest.raises(UserError, match=r"perfopt\[ray\]"):
         run_all(square_pid, [1], executor="ray")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+def test_ray_keeps_order_and_errors():
+    got = run_all(fail_on_two, [1, 2, 3], jobs=2, executor="ray", return_exceptions=True)
+    assert got[0] == 1 and got[2] == 3 and "two" in str(got[1])

@@ -74,11 +74,11 @@ def test_forked_repetitions_do_not_share_caches(tmp_path):
 
 
 def test_time_trees_interleaves_and_tells_trees_apart(tmp_path):
-    trees = {"pre": _tree(tmp_path, "pre", 0.06), "patched": _tree(tmp_path, "fast", 0.001)}
+    trees = {"pre": _tree(tmp_path, "pre", 0.06), "patched": _tree(tmp_path, "fast", 0.0)}
     got = time_trees(sys.executable, trees, TOY_WORKLOAD, tmp_path / "t", package="toypkg",
                      repetitions=4, rounds=2, timeout_s=60)
     assert len(got["pre"].samples) == 4 and len(got["patched"].samples) == 4
-    assert got["pre"].mean > 10 * got["patched"].mean
+    assert got["pre"].mean > 0.05 > 3 * got["patched"].mean
 
 
 def test_workload_error_is_reported(tmp_path):

@@ -29,6 +29,7 @@ class PairResult:
     speedup: float = 1.0  # best accepted candidate's deciding speedup, else 1.0
     best_origin: str = ""
     reference_speedup: float | None = None  # human fast program, measured the same way
+    reference_ci: tuple[float, float] | None = None
     reference_accepted: bool | None = None
     reference_gate: str = ""
     reference_reason: str = ""
@@ -63,6 +64,9 @@ class PieReport:
         speedups = [p.speedup for p in done]
         refs = [p for p in done if p.reference_speedup is not None]
         real = [p for p in refs if p.reference_speedup >= OPT_THRESHOLD]
+        # the same, and significantly faster at all (CI above 1.0): noise on a loaded
+        # machine puts many 1.0x pairs above 1.10 by chance
+        sig = [p for p in real if p.reference_ci is not None and p.reference_ci[0] > 1.0]
         ratios = [p.speedup / p.reference_speedup for p in refs if p.reference_speedup > 0]
         out: dict[str, float | int] = {
             "pairs": len(self.pairs),
@@ -78,6 +82,9 @@ class PieReport:
             "reference_geomean_speedup": _geomean([p.reference_speedup for p in refs]),
             "reference_real": len(real),  # human speedup >= 1.10x on the stress suite
             "reference_accepted_of_real": sum(bool(p.reference_accepted) for p in real),
+            "reference_real_significant": len(sig),
+            "reference_accepted_of_real_significant": sum(bool(p.reference_accepted)
+                                                          for p in sig),
             "reference_rejected_equivalence": sum(p.reference_gate == "equivalence"
                                                   for p in done),
             "sr_mean": statistics.fmean(ratios) if ratios else math.nan,

@@ -10,6 +10,7 @@ fast program: every one must be rejected). One JSON per pair makes a run resumab
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import time
 import traceback
@@ -66,8 +67,10 @@ def run_pie(options: PieOptions) -> PieReport:
                     for p in pairs)
     report = PieReport(options.engine, results, time.monotonic() - started)
     (out / "report.md").write_text(report.markdown(), encoding="utf-8")
+    summary = {k: None if isinstance(v, float) and math.isnan(v) else v
+               for k, v in report.summary().items()}  # NaN is not JSON
     (out / "report.json").write_text(json.dumps(
-        {"summary": report.summary(), "pairs": [to_dict(p) for p in results]}, indent=1),
+        {"summary": summary, "pairs": [to_dict(p) for p in results]}, indent=1),
         encoding="utf-8")
     return report
 
@@ -186,6 +189,7 @@ def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
         speedup=best.measurements[0].speedup if best else 1.0,
         best_origin=best.candidate.origin if best else "",
         reference_speedup=ref_m.speedup if ref_m else None,
+        reference_ci=(ref_m.ci_low, ref_m.ci_high) if ref_m else None,
         reference_accepted=ref.verdict.accepted if ref is not None else None,
         reference_gate=ref.verdict.gate if ref is not None else "",
         reference_reason=ref.verdict.reason[:300] if ref is not None else "",
