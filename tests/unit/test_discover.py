@@ -33,6 +33,7 @@ def test_default_patterns_and_no_tests_error(tmp_path):
 
 
 def test_a_file_path_focuses_the_run(tmp_path):
-    root = make(tmp_path, {"pkg/mod.py": "x = 1\n", "tests/test_mod.py": "def test_x(): pass\n"})
+    root = make(tmp_path, {"pyproject.toml": "", "pkg/mod.py": "x = 1\n",
+                           "tests/test_mod.py": "def test_x(): pass\n"})
     project = discover(root / "pkg" / "mod.py")
     assert project.root == root.resolve() and project.focus == "pkg/mod.py"
