@@ -3,13 +3,23 @@
 For each PIE pair (slow, fast) in datasets/pie-dev: build a stress suite from the SLOW
 program alone (no model), then run both programs on it and on the samples.
 
+Cost (NET): a run's wall seconds minus the median wall seconds of an empty program run
+the same way (same interpreter, an empty script), timed interleaved with the runs, floored
+at 1 ms. It is the program's own work: CPython's ~30 ms start-up would otherwise dominate
+every sample. GROSS (wall) figures are printed beside the net ones.
+
+Stress inputs are the suite's cases other than "sample" and "sweep" (sweep points only
+feed the complexity fit).
+
 Printed per pair and overall:
-  slowdown    slow program's mean cost on the stress inputs / on the sample inputs
-              (median over pairs; target >= 20x)
+  slowdown    slow program's mean net cost on the stress inputs / on the sample inputs
+              (median over pairs; target >= 20x); the same ratio of gross costs beside it
   separation  share of pairs where the fast program is >= 1.10x faster on the stress
-              inputs while both agree on every one (target >= 70%), beside the same share
-              on the sample inputs
-  validity    share of generated inputs both programs accept (exit 0 within the limit)
+              inputs (sum of net costs, each the median of 3 interleaved runs) while both
+              agree on every one (target >= 70%), beside the same share on the samples
+  validity    generated inputs the slow program accepted / all it was run on while the
+              suite was built (exit 0 within the limit); beside it, kept stress inputs
+              both programs accept
   seconds     to build the suite, per pair (target <= 60 s)
 
 Usage: python bench/stress_power.py --limit 15 [--budget 60] [--jobs 1] [--json out.json]
@@ -19,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -30,13 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from perfopt.stress.programs import stress_program  # noqa: E402
+from perfopt.stress.programs import NET_FLOOR_S, build_program_suite  # noqa: E402
 from perfopt.verify import sandbox  # noqa: E402
 
 SPEEDUP_BAR = 1.10  # PIE's %Opt threshold
 REL_TOL = ABS_TOL = 1e-6
 RUN_TIMEOUT_S = 20.0
-SAMPLE_REPEATS = 3  # samples are ~30 ms: the median of a few runs
+REPEATS = 3  # every input: the median of this many interleaved runs
 
 
 def same_output(a: str, b: str) -> bool:
@@ -75,25 +86,31 @@ def _run(cmd: list[str], cwd: Path, data: bytes) -> tuple[bool, float, str]:
     return proc.ok, proc.seconds, proc.stdout
 
 
-def _compare(slow: list[str], fast: list[str], cwd: Path, inputs: list[bytes],
-             repeats: int) -> dict:
-    """Both programs on every input (alternating order); times are medians of `repeats`."""
-    t_slow, t_fast, agree, both_ok = [], [], True, 0
+def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
+             inputs: list[bytes], repeats: int) -> dict:
+    """Both programs and the empty program on every input, interleaved (the order turns
+    each repetition); gross times are medians of `repeats`, net ones subtract the empty
+    program's median over the whole comparison."""
+    g_slow, g_fast, startup, agree, both_ok = [], [], [], True, 0
     for data in inputs:
         runs_s, runs_f = [], []
         for k in range(repeats):
             first, second = (slow, fast) if k % 2 == 0 else (fast, slow)
             r1, r2 = _run(first, cwd, data), _run(second, cwd, data)
+            startup.append(_run(empty, cwd, b"")[1])
             rs, rf = (r1, r2) if first is slow else (r2, r1)
             runs_s.append(rs)
             runs_f.append(rf)
         ok = all(r[0] for r in runs_s + runs_f)
         both_ok += ok
         agree = agree and ok and same_output(runs_s[0][2], runs_f[0][2])
-        t_slow.append(statistics.median(r[1] for r in runs_s))
-        t_fast.append(statistics.median(r[1] for r in runs_f))
-    return {"slow_s": t_slow, "fast_s": t_fast, "agree": agree, "both_ok": both_ok,
-            "n": len(inputs)}
+        g_slow.append(statistics.median(r[1] for r in runs_s))
+        g_fast.append(statistics.median(r[1] for r in runs_f))
+    base = statistics.median(startup) if startup else 0.0
+    return {"slow_gross_s": g_slow, "fast_gross_s": g_fast, "startup_s": base,
+            "slow_s": [max(t - base, NET_FLOOR_S) for t in g_slow],
+            "fast_s": [max(t - base, NET_FLOOR_S) for t in g_fast],
+            "agree": agree, "both_ok": both_ok, "n": len(inputs)}
 
 
 def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
@@ -102,34 +119,46 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "slow.py").write_text(row["slow_code"], encoding="utf-8")
     (folder / "fast.py").write_text(row["fast_code"], encoding="utf-8")
+    (folder / "empty.py").write_text("", encoding="utf-8")
     problem = data / "problems" / pid
     statement = (problem / "statement.txt").read_text(encoding="utf-8")
     started = time.monotonic()
-    suite = stress_program(folder / "slow.py", "python", problem, statement, folder / "suite",
-                           budget_s=budget_s)
+    built = build_program_suite(folder / "slow.py", "python", problem, statement,
+                                folder / "suite", budget_s=budget_s)
     build_s = time.monotonic() - started
+    suite, stats = built.suite, built.stats
     slow = [sys.executable, str(folder / "slow.py")]
     fast = [sys.executable, str(folder / "fast.py")]
+    empty = [sys.executable, str(folder / "empty.py")]
     base = Path(suite.folder)
-    stress = [(base / c.payload).read_bytes() for c in suite.cases if c.provenance != "sample"]
+    stress = [(base / c.payload).read_bytes() for c in suite.cases
+              if c.provenance not in ("sample", "sweep")]
     samples = [(base / c.payload).read_bytes() for c in suite.cases if c.provenance == "sample"]
-    on_samples = _compare(slow, fast, folder, samples, SAMPLE_REPEATS)
-    on_stress = _compare(slow, fast, folder, stress, 1)
-    mean_sample = statistics.mean(on_samples["slow_s"]) if samples else float("nan")
-    mean_stress = statistics.mean(on_stress["slow_s"]) if stress else mean_sample
+    on_samples = _compare(slow, fast, empty, folder, samples, REPEATS)
+    on_stress = _compare(slow, fast, empty, folder, stress, REPEATS)
     return {
         "problem_id": pid, "pair": f"{row['submission_id_v0']}->{row['submission_id_v1']}",
         "build_s": round(build_s, 2), "cases": len(stress), "complexity": suite.complexity,
-        "slowdown": mean_stress / mean_sample if mean_sample > 0 else float("nan"),
+        "slowdown": _ratio(on_stress, on_samples, "slow_s"),
+        "slowdown_gross": _ratio(on_stress, on_samples, "slow_gross_s"),
+        "startup_s": on_samples["startup_s"],
         "stress_speedup": _speedup(on_stress), "sample_speedup": _speedup(on_samples),
+        "stress_speedup_gross": _speedup(on_stress, "gross_s"),
         "stress_separates": _separates(on_stress), "sample_separates": _separates(on_samples),
-        "valid": on_stress["both_ok"], "generated": on_stress["n"],
+        "generated": stats.generated, "generated_ok": stats.accepted,
+        "kept_both_ok": on_stress["both_ok"], "kept": on_stress["n"],
     }
 
 
-def _speedup(result: dict) -> float:
-    fast = sum(result["fast_s"])
-    return sum(result["slow_s"]) / fast if fast > 0 else float("nan")
+def _ratio(stress: dict, samples: dict, key: str) -> float:
+    if not stress[key] or not samples[key]:
+        return 1.0 if stress[key] or samples[key] else float("nan")  # nothing to compare
+    return statistics.mean(stress[key]) / statistics.mean(samples[key])
+
+
+def _speedup(result: dict, unit: str = "s") -> float:
+    fast = sum(result[f"fast_{unit}"])
+    return sum(result[f"slow_{unit}"]) / fast if fast > 0 else float("nan")
 
 
 def _separates(result: dict) -> bool:
@@ -139,12 +168,28 @@ def _separates(result: dict) -> bool:
 def summarize(rows: list[dict]) -> dict:
     n = len(rows)
     generated = sum(r["generated"] for r in rows)
+    kept = sum(r["kept"] for r in rows)
+
+    def median(key: str) -> float | None:
+        values = [r[key] for r in rows if r[key] == r[key]]  # NaN: no samples
+        return statistics.median(values) if values else None
+
     return {
+        "cost": "net = wall - median(empty program wall), floored at 1 ms; gross = wall",
         "pairs": n,
-        "median_slowdown": statistics.median(r["slowdown"] for r in rows) if rows else None,
+        "median_slowdown_net": median("slowdown"),
+        "median_slowdown_gross": median("slowdown_gross"),
+        "pairs_slowdown_net_ge_20x": sum(r["slowdown"] >= 20 for r in rows),
         "separation_stress": sum(r["stress_separates"] for r in rows) / n if n else None,
         "separation_samples": sum(r["sample_separates"] for r in rows) / n if n else None,
-        "validity": sum(r["valid"] for r in rows) / generated if generated else None,
+        # the same bar on gross (wall) sums: near the 1 ms floor net ratios are noise
+        "separation_stress_gross": sum(r["stress_separates"] and r["stress_speedup_gross"]
+                                       >= SPEEDUP_BAR for r in rows) / n if n else None,
+        "validity_generated": sum(r["generated_ok"] for r in rows) / generated
+        if generated else None,
+        "generated_ok_total": f"{sum(r['generated_ok'] for r in rows)}/{generated}",
+        "validity_kept_both": sum(r["kept_both_ok"] for r in rows) / kept if kept else None,
+        "median_startup_s": median("startup_s"),
         "mean_build_s": statistics.mean(r["build_s"] for r in rows) if rows else None,
         "max_build_s": max((r["build_s"] for r in rows), default=None),
     }
@@ -163,12 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
         def one(row: dict) -> dict:
             result = bench_pair(row, args.data, Path(tmp), args.budget)
-            print(f"{result['problem_id']} {result['pair']}: slowdown {result['slowdown']:.1f}x"
+            print(f"{result['problem_id']} {result['pair']}: slowdown net"
+                  f" {result['slowdown']:.1f}x gross {result['slowdown_gross']:.1f}x"
                   f" | stress speedup {result['stress_speedup']:.2f}x"
+                  f" (gross {result['stress_speedup_gross']:.2f}x)"
                   f" sep={'Y' if result['stress_separates'] else 'n'}"
                   f" | sample speedup {result['sample_speedup']:.2f}x"
                   f" sep={'Y' if result['sample_separates'] else 'n'}"
-                  f" | valid {result['valid']}/{result['generated']}"
+                  f" | valid {result['generated_ok']}/{result['generated']}"
+                  f" kept {result['kept_both_ok']}/{result['kept']}"
                   f" | k={result['complexity'] if result['complexity'] is None else round(result['complexity'], 2)}"  # noqa: E501
                   f" | {result['build_s']:.1f}s", flush=True)
             return result
@@ -176,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             rows = list(pool.map(one, pairs))
     summary = summarize(rows)
+    summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    summary["command"] = " ".join(["python", "bench/stress_power.py", *sys.argv[1:]])
     print(json.dumps(summary, indent=2))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "rows": rows}, indent=2))

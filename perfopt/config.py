@@ -41,6 +41,7 @@ class Settings:
     min_sample_s: float = 0.02  # loop calibration target for one timing sample
     rounds: int = 6  # interleaved ABBA rounds (each round = 2 baseline + 2 candidate workers)
     samples_per_worker: int = 5
+    measure_budget_s: float = 10.0  # rounds/samples shrink (to 3 x 2) when samples are costly
     metric: str = "auto"  # "auto" | "wall" | "instructions"
     # skills
     skills_paths: tuple[str, ...] = ()
@@ -141,7 +142,7 @@ def validate(settings: Settings) -> Settings:
         problems.append(f"profiler must be one of {', '.join(PROFILERS)}")
     if settings.metric not in ("auto", "wall", "instructions"):
         problems.append("metric must be one of auto, wall, instructions")
-    for name in ("timeout_s", "min_sample_s", "llm_timeout_s"):
+    for name in ("timeout_s", "min_sample_s", "llm_timeout_s", "measure_budget_s"):
         if getattr(settings, name) <= 0:
             problems.append(f"{name} must be > 0")
     for name in ("rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency"):

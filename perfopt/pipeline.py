@@ -226,7 +226,7 @@ def verify_candidate(
         return CandidateResult(candidate, verdict, tuple(measurements), diff=diff)
 
 
-TIMED_GENERATED = 4  # costliest generated stress inputs timed per candidate
+TIMED_GENERATED = 2  # costliest generated stress inputs timed per candidate
 TIMED_CAPTURED = 3  # largest captured real inputs timed beside them
 
 
@@ -285,7 +285,7 @@ def _stress_function(root, h: Hotspot, seeds: StressSuite, scratch: Path, settin
     options = stress.FunctionStressOptions(
         budget_s=settings.stress_budget_s,
         target_call_s=settings.stress_call_s,
-        max_call_s=max(1.0, 20 * settings.stress_call_s),
+        max_call_s=4 * settings.stress_call_s,
         memory_mb=settings.memory_mb,
     )
     try:

@@ -154,13 +154,15 @@ def compare_detailed(
             baseline_root, target, suite, settings, cases_file, extra_args
         )
         loops = int(calibrated["loops"])
+        sample_s = loops * sum(float(v) for v in calibrated.get("case_s", ()) or ())
+        rounds, samples = budget_plan(sample_s, settings)
         if metric == "gpu-wall" and not calibrated.get("synced"):
             metric = "wall"  # the framework found no GPU: the code ran on the CPU
         timing = (
             "--loops",
             str(loops),
             "--samples",
-            str(settings.samples_per_worker),
+            str(samples),
             "--warmup",
             str(WARMUP_SAMPLES),
             *extra_args,
@@ -171,7 +173,7 @@ def compare_detailed(
             return lambda: [float(v) for v in run_worker(cmd, root, settings, name)["samples"]]
 
         groups_a, groups_b = interleave(
-            side(baseline_root, "original"), side(candidate_root, "candidate"), settings.rounds
+            side(baseline_root, "original"), side(candidate_root, "candidate"), rounds
         )
     point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
     measurement = Measurement(
@@ -184,8 +186,8 @@ def compare_detailed(
         confidence=settings.confidence,
         loops=loops,
         seconds_spent=time.perf_counter() - started,
-        note=f"{settings.rounds} ABBA rounds, {len(groups_a)} workers per side, "
-        f"{settings.samples_per_worker} samples each after {WARMUP_SAMPLES} warm-up",
+        note=f"{rounds} ABBA rounds, {len(groups_a)} workers per side, "
+        f"{samples} samples each after {WARMUP_SAMPLES} warm-up",
     )
     return WallRun(
         measurement,
@@ -194,6 +196,33 @@ def compare_detailed(
         loops,
         tuple(float(v) for v in calibrated.get("case_s", ())),
     )
+
+
+# A worker's fixed cost: interpreter start, imports, unpickling the inputs (~0.3 s measured
+# on an idle 2-core machine, more under load).
+WORKER_START_S = 0.3
+# Fewer rounds than this give too few independent per-worker medians for the interval.
+MIN_ROUNDS = 3
+MIN_SAMPLES = 2
+
+
+def budget_plan(sample_s: float, settings: Settings) -> tuple[int, int]:
+    """(rounds, samples per worker) that keep one comparison near `measure_budget_s`.
+
+    Costly samples (heavy stress inputs) need fewer repetitions for the same precision,
+    since per-sample noise is mostly fixed-size jitter; the floor (MIN_ROUNDS x MIN_SAMPLES)
+    still gives 6 workers per side. Estimated as if the candidate were as slow as the
+    original, so a budget is never planned over."""
+    rounds, samples = settings.rounds, settings.samples_per_worker
+
+    def cost(r: int, k: int) -> float:
+        return r * 4 * (WORKER_START_S + (k + WARMUP_SAMPLES) * sample_s)
+
+    while cost(rounds, samples) > settings.measure_budget_s and samples > MIN_SAMPLES:
+        samples -= 1
+    while cost(rounds, samples) > settings.measure_budget_s and rounds > MIN_ROUNDS:
+        rounds -= 1
+    return max(rounds, min(MIN_ROUNDS, settings.rounds)), samples
 
 
 def calibrate(

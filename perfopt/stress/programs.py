@@ -7,18 +7,29 @@
    original exits 0 within `case_timeout_s` (the judge's notion of a valid input).
 3. Search: at the best scale, try each variable's value strategies (sorted, all equal,
    path-shaped tree...), then mutate the best plans at random, keeping what costs more.
-The suite holds the samples, a few sweep points and the costliest inputs found.
+The suite holds the samples (provenance "sample", for correctness), the costliest distinct
+inputs found ("generated"/"mutated": the stress inputs) and the sweep points kept only for
+the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out).
+
+Cost: a case's `cost` is NET seconds, the program's own work: its wall time minus the
+median wall time of an empty program run the same way (same interpreter, a no-op script),
+timed interleaved with the runs, floored at `NET_FLOOR_S`. Interpreter start-up (~30 ms
+for CPython) would otherwise dominate every sample and cap any slowdown ratio at ~10x. The
+gross (wall) seconds are kept in each case's note.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import re
+import shutil
+import statistics
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from perfopt.models import StressCase, StressSuite, Target
@@ -31,10 +42,31 @@ from perfopt.verify import sandbox
 SWEEP_FACTOR = 4.0  # scale grows this much per sweep step
 SWEEP_START_KNOB = 8  # the sweep starts where the largest knob is about this big
 GAIN = 1.05  # a mutation is kept when it costs this much more (single timings are noisy)
-SWEEP_KEPT = 3  # sweep points kept in the suite (the largest valid ones)
-BEST_KEPT = 4  # costliest distinct searched inputs kept
+SWEEP_KEPT = 3  # sweep points kept in the suite for the complexity fit (the largest ones)
+BEST_KEPT = 3  # costliest distinct inputs kept: the stress inputs
 STALE_LIMIT = 60  # mutations in a row without a gain before the search stops early
 SAMPLE_RUNS = 2  # a sample's cost is the min of this many runs (the first run pays cold caches)
+STARTUP_FIRST = 2  # empty-program runs before anything else
+STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drifts)
+NET_FLOOR_S = 0.001  # a net cost never drops below this: ratios stay finite
+STATS_FILE = "generation.json"
+
+
+@dataclass(frozen=True)
+class GenerationStats:
+    """How the generated inputs fared on the original program."""
+
+    generated: int = 0  # distinct generated inputs run on the original
+    accepted: int = 0  # exit 0 within case_timeout_s
+    rejected: int = 0  # exit != 0, or still running at case_timeout_s
+    startup_s: float | None = None  # median empty-program cost subtracted from every run
+    startup_runs: int = 0
+
+
+@dataclass(frozen=True)
+class ProgramStress:
+    suite: StressSuite
+    stats: GenerationStats
 
 
 @dataclass(frozen=True)
@@ -51,14 +83,15 @@ class ProgramStressOptions:
 class _Tried:
     plan: Plan
     text: str
-    cost: float
+    cost: float  # net seconds, as the start-up median stood when it ran
     provenance: str
     note: str = ""
+    gross: float = 0.0  # wall seconds
 
 
 @dataclass
 class _Search:
-    model: InputModel
+    model: InputModel | None  # None until the grammar is known (samples are timed first)
     command: list[str]
     cwd: Path
     options: ProgramStressOptions
@@ -67,13 +100,16 @@ class _Search:
     failures: int = 0
     attempts: int = 0
     seen: set[str] = field(default_factory=set)
+    startup_cmd: list[str] = field(default_factory=list)
+    startup: list[float] = field(default_factory=list)
+    since_startup: int = 0
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def run(self, plan: Plan, provenance: str) -> _Tried | None:
         """Write and run one input; None when it cannot be written, fails or is too slow."""
-        if self.left() <= 0.5:
+        if self.left() <= 0.5 or self.model is None:
             return None
         try:
             text = self.model.render(plan)
@@ -83,26 +119,46 @@ class _Search:
         if digest in self.seen:
             return None
         self.seen.add(digest)
-        self.attempts += 1
-        cost = self._time(text)
-        if cost is None:
-            self.failures += 1
+        gross = self._time(text, count=True)
+        if gross is None:
             return None
         best = _best(self)
-        if provenance == "mutated" and best is not None and cost > best.cost * GAIN:
+        if provenance == "mutated" and best is not None and self.net(gross) > best.cost * GAIN:
             # an apparent gain is timed again: on a busy machine single runs swing by
             # tens of milliseconds, and a search that keeps lucky timings chases noise
             again = self._time(text)
-            cost = min(cost, again) if again is not None else cost
-        tried = _Tried(plan, text, cost, provenance, plan.describe())
+            gross = min(gross, again) if again is not None else gross
+        tried = _Tried(plan, text, self.net(gross), provenance, plan.describe(), gross)
         self.tried.append(tried)
         return tried
 
+    def startup_s(self) -> float:
+        return statistics.median(self.startup) if self.startup else 0.0
 
-    def _time(self, text: str) -> float | None:
+    def net(self, gross: float) -> float:
+        return max(gross - self.startup_s(), NET_FLOOR_S)
+
+    def time_startup(self, runs: int = 1) -> None:
+        """Time the empty program: the start-up every run pays, subtracted from costs."""
+        for _ in range(runs):
+            proc = sandbox.run(self.startup_cmd, cwd=self.cwd, timeout_s=10,
+                               memory_mb=self.options.memory_mb, stdin=b"")
+            if proc.ok:
+                self.startup.append(proc.seconds)
+        self.since_startup = 0
+
+    def _time(self, text: str, count: bool = False) -> float | None:
+        """Gross seconds of one run; None when it fails. With `count`, the run is one
+        generated input: accepted or rejected (a run cut short by the budget is neither)."""
+        if self.startup_cmd and self.since_startup >= STARTUP_EVERY:
+            self.time_startup()
+        self.since_startup += 1
         limit = min(self.options.case_timeout_s, max(0.5, self.left()))
         proc = sandbox.run(self.command, cwd=self.cwd, timeout_s=limit,
                            memory_mb=self.options.memory_mb, stdin=text.encode())
+        if count and (proc.ok or not proc.timed_out or limit >= self.options.case_timeout_s):
+            self.attempts += 1
+            self.failures += not proc.ok
         return proc.seconds if proc.ok else None
 
 
@@ -123,6 +179,17 @@ def sample_inputs(samples_dir: Path) -> list[Path]:
                                         for t in re.split(r"(\d+)", p.name)])
 
 
+def startup_command(command: Sequence[str], program: Path, noop: Path) -> list[str]:
+    """The same command on an empty script: what the run costs before the program's own
+    work. A command that does not name the program (a built binary) starts in well under
+    a millisecond: `true` stands in for it."""
+    cmd = list(command)
+    if str(program) in cmd:
+        cmd[cmd.index(str(program))] = str(noop)
+        return cmd
+    return [shutil.which("true") or "true"]
+
+
 def stress_program(
     program: Path,
     language: str,
@@ -137,6 +204,25 @@ def stress_program(
     options: ProgramStressOptions | None = None,
 ) -> StressSuite:
     """A suite of stdin files that make `program` slow; payloads written to `out_dir`."""
+    return build_program_suite(program, language, samples_dir, statement, out_dir, budget_s,
+                               python, command=command, target=target, options=options).suite
+
+
+def build_program_suite(
+    program: Path,
+    language: str,
+    samples_dir: Path,
+    statement: str | None,
+    out_dir: Path,
+    budget_s: float = 60,
+    python: str = sys.executable,
+    *,
+    command: Sequence[str] | None = None,
+    target: Target | None = None,
+    options: ProgramStressOptions | None = None,
+) -> ProgramStress:
+    """`stress_program` plus how generation went; both written to `out_dir`
+    (`generation.json` holds the stats)."""
     started = time.monotonic()
     options = options or ProgramStressOptions(budget_s=budget_s)
     program, out_dir = Path(program).resolve(), Path(out_dir).resolve()
@@ -145,38 +231,60 @@ def stress_program(
     target = target or Target(file=program.name, language=language)
     samples = sample_inputs(samples_dir)
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in samples]
-    cases: list[StressCase] = []
-    for k, text in enumerate(texts):
-        runs = [sandbox.run(cmd, cwd=program.parent, timeout_s=options.case_timeout_s,
-                            memory_mb=options.memory_mb, stdin=text.encode())
-                for _ in range(SAMPLE_RUNS)]
-        cost = min(r.seconds for r in runs) if all(r.ok for r in runs) else None
-        cases.append(_write(out_dir, f"sample-{k}", "sample", text, cost, samples[k].name))
+    noop = out_dir / ".startup_noop.py"  # not a case: no suite names it
+    noop.write_text("", encoding="utf-8")
+    search = _Search(None, cmd, program.parent, options, started + options.budget_s,
+                     startup_cmd=startup_command(cmd, program, noop))
+    search.time_startup(STARTUP_FIRST)
+    sample_gross: list[float | None] = []
+    for text in texts:
+        runs = []
+        for k in range(SAMPLE_RUNS):  # start-up and samples alternate: the same load
+            runs.append(sandbox.run(cmd, cwd=program.parent, timeout_s=options.case_timeout_s,
+                                    memory_mb=options.memory_mb, stdin=text.encode()))
+            if k == 0:
+                search.time_startup()
+        sample_gross.append(min(r.seconds for r in runs) if all(r.ok for r in runs) else None)
     structure = infer_structure(texts, statement)
-    if structure is None:  # nothing to scale: the samples are the suite
-        return StressSuite(target=target, cases=tuple(cases), folder=str(out_dir))
-    model = InputModel(structure, parse_constraints(statement or ""))
-    search = _Search(model, cmd, program.parent, options, started + options.budget_s)
-    sweep = _sweep(search, random.Random(options.seed))
-    _explore(search)
-    _mutate(search, random.Random(options.seed + 1))
-    floor = min((c.cost for c in cases if c.cost is not None), default=0.0)
-    complexity = fit_exponent([len(t.text) for t in sweep], [t.cost for t in sweep],
-                              floor=floor)
-    chosen = _choose(sweep, search.tried, options.max_case_s)
+    complexity, chosen, sweep_kept = None, [], []
+    if structure is not None:
+        search.model = InputModel(structure, parse_constraints(statement or ""))
+        sweep = _sweep(search, random.Random(options.seed))
+        _explore(search)
+        _mutate(search, random.Random(options.seed + 1))
+        floor = search.startup_s()
+        complexity = fit_exponent([len(t.text) for t in sweep], [t.gross for t in sweep],
+                                  floor=floor)
+        chosen = _choose(search.tried, options.max_case_s)
+        sweep_kept = [t for t in sweep[-SWEEP_KEPT:] if all(t is not c for c in chosen)]
+    cases = [_write(out_dir, f"sample-{k}", "sample", text, gross, samples[k].name, search)
+             for k, (text, gross) in enumerate(zip(texts, sample_gross, strict=True))]
     for k, tried in enumerate(chosen):
-        cases.append(_write(out_dir, f"{tried.provenance}-{k}", tried.provenance, tried.text,
-                            tried.cost, tried.note, size=len(tried.text)))
-    return StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
-                       complexity=complexity)
+        provenance = "generated" if tried.provenance == "sweep" else tried.provenance
+        cases.append(_write(out_dir, f"{provenance}-{k}", provenance, tried.text, tried.gross,
+                            tried.note, search, size=len(tried.text)))
+    for k, tried in enumerate(sweep_kept):
+        cases.append(_write(out_dir, f"sweep-{k}", "sweep", tried.text, tried.gross,
+                            f"complexity fit only; {tried.note}", search,
+                            size=len(tried.text)))
+    noop.unlink(missing_ok=True)
+    stats = GenerationStats(search.attempts, search.attempts - search.failures, search.failures,
+                            round(search.startup_s(), 6), len(search.startup))
+    (out_dir / STATS_FILE).write_text(json.dumps(asdict(stats), indent=2), encoding="utf-8")
+    suite = StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
+                        complexity=complexity)
+    return ProgramStress(suite, stats)
 
 
-def _write(folder: Path, case_id: str, provenance: str, text: str, cost: float | None,
-           note: str, size: int | None = None) -> StressCase:
+def _write(folder: Path, case_id: str, provenance: str, text: str, gross: float | None,
+           note: str, search: _Search, size: int | None = None) -> StressCase:
     name = f"{case_id}.in"
     (folder / name).write_text(text, encoding="utf-8")
+    cost = None if gross is None else search.net(gross)
+    if gross is not None:
+        note = f"{note}; gross {gross:.4f}s, start-up {search.startup_s():.4f}s"
     return StressCase(case_id, provenance, name, size if size is not None else len(text),
-                      cost, note)
+                      cost, note.lstrip("; "))
 
 
 def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
@@ -193,7 +301,7 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
                 scale = points[-1].plan.scale * (scale / points[-1].plan.scale) ** 0.5
                 continue
             break
-        tried.note = f"sweep {tried.note}"
+        tried.provenance = "sweep"
         points.append(tried)
         if scale >= 1.0 or tried.cost >= search.options.target_cost_s:
             break
@@ -260,12 +368,11 @@ def _shrink_if_slow(search: _Search, tried: _Tried) -> None:
     search.run(Plan(scale, tried.plan.seed, tried.plan.choices), tried.provenance)
 
 
-def _choose(sweep: list[_Tried], tried: list[_Tried], max_case_s: float) -> list[_Tried]:
-    """The largest valid sweep points, then the costliest other inputs (distinct)."""
-    keep = [t for t in sweep[-SWEEP_KEPT:] if t.cost <= max_case_s]
-    others = [t for t in tried if t.cost <= max_case_s and all(t is not k for k in keep)]
-    for t in sorted(others, key=lambda t: -t.cost):
-        if len(keep) >= SWEEP_KEPT + BEST_KEPT:
+def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:
+    """The costliest distinct inputs within max_case_s: the stress inputs."""
+    keep: list[_Tried] = []
+    for t in sorted((t for t in tried if t.cost <= max_case_s), key=lambda t: -t.cost):
+        if len(keep) >= BEST_KEPT:
             break
         if all(t.text != k.text for k in keep):
             keep.append(t)

@@ -13,7 +13,7 @@ import string
 from dataclasses import dataclass
 
 from perfopt.stress.constraints import Constraints, evaluate
-from perfopt.stress.structure import Array, Observed, Rows, Scalars, Structure
+from perfopt.stress.structure import Array, Block, Node, Observed, Rows, Scalars, Structure, walk
 
 LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", "distinct")
 SCALAR_STRATEGIES = ("scale", "max", "min", "random")
@@ -109,22 +109,30 @@ class InputModel:
     def render(self, plan: Plan) -> str:
         """One input; raises ValueError when the plan cannot be written."""
         rng = random.Random(plan.seed)
-        env: dict[str, float] = {}
         lines: list[str] = []
-        tokens = 0
-        for node in self.structure.nodes:
+        self._emit(self.structure.nodes, plan, {}, rng, lines, [0])
+        return "\n".join(lines) + "\n"
+
+    def _emit(self, nodes: tuple[Node, ...], plan: Plan, env: dict[str, float],
+              rng: random.Random, lines: list[str], tokens: list[int]) -> None:
+        for node in nodes:
             if isinstance(node, Scalars):
                 lines.append(" ".join(self._scalars(node.names, plan, env, rng)))
                 continue
+            head = self._scalars(node.head, plan, env, rng) if isinstance(node, Array) else []
             count = max(0, int(evaluate(node.count, env)))
-            tokens += count * (len(node.names) if isinstance(node, Rows) else 1)
-            if tokens > MAX_TOKENS:
+            if isinstance(node, Block):
+                for _ in range(count):  # each repetition draws its own scalars
+                    self._emit(node.body, plan, dict(env), rng, lines, tokens)
+                continue
+            tokens[0] += count * (len(node.names) if isinstance(node, Rows) else 1)
+            if tokens[0] > MAX_TOKENS:
                 raise ValueError(f"input of more than {MAX_TOKENS} values")
             if isinstance(node, Array):
-                lines.append(" ".join(map(str, self._column(node.name, count, plan, env, rng))))
+                values = self._column(node.name, count, plan, env, rng)
+                lines.append(" ".join(head + [str(v) for v in values]))
             else:
                 lines.extend(self._rows(node, count, plan, env, rng))
-        return "\n".join(lines) + "\n"
 
     def _scalars(self, names: tuple[str, ...], plan: Plan, env: dict[str, float],
                  rng: random.Random) -> list[str]:
@@ -285,7 +293,7 @@ class _Env(dict):
 def knob_high(model: InputModel) -> int:
     """The largest upper bound among the size knobs: how far a sweep must go."""
     highs = [model.int_range(name, {})[1] for name in model.counts]
-    for node in model.structure.nodes:
+    for node in walk(model.structure.nodes):
         if isinstance(node, Scalars):
             for name in node.names:
                 highs.append(model.length_range(name, {})[1] if model.kind(name) == "str"
@@ -296,14 +304,17 @@ def knob_high(model: InputModel) -> int:
 def strategy_options(model: InputModel) -> list[tuple[str, tuple[str, ...]]]:
     """(variable, strategies to try) for every variable a search may steer."""
     options: list[tuple[str, tuple[str, ...]]] = []
-    for node in model.structure.nodes:
-        if isinstance(node, Scalars):
-            for name in node.names:
+    for node in walk(model.structure.nodes):
+        if isinstance(node, Block):
+            continue
+        if isinstance(node, Scalars) or isinstance(node, Array) and node.head:
+            for name in node.names if isinstance(node, Scalars) else node.head:
                 if model.kind(name) == "str":
                     options.append((name, STRING_STRATEGIES))
                 elif name not in model.counts:
                     options.append((name, SCALAR_STRATEGIES))
-            continue
+            if isinstance(node, Scalars):
+                continue
         for name in (node.names if isinstance(node, Rows) else (node.name,)):
             options.append((name, LIST_STRATEGIES))
         if isinstance(node, Rows) and len(node.names) >= 2 and (

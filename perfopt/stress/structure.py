@@ -1,8 +1,10 @@
 """The shape of a program's stdin: a small grammar of lines with symbolic lengths.
 
-Three node kinds cover most judge inputs: `Scalars` (one line of named values), `Array`
-(one line of `count` values of one variable) and `Rows` (`count` lines, one value per
-named column). Counts are expressions over earlier scalars (`N`, `N-1`, `T`).
+Four node kinds cover most judge inputs: `Scalars` (one line of named values), `Array`
+(one line of `count` values of one variable, optionally after `head` scalars: `K A_1..A_K`),
+`Rows` (`count` lines, one value per named column) and `Block` (`count` repetitions of a
+few lines whose own scalars size their lists: `d_i` then `A_{i,1}..A_{i,d_i}`, or a spaced
+matrix `A_{i,1}..A_{i,M}` for i = 1..N). Counts are expressions over earlier scalars.
 
 The grammar comes from the statement's "Input" format block when there is one (it names
 the variables the constraints talk about), else from the sample inputs alone. Either way
@@ -31,6 +33,7 @@ class Scalars:
 class Array:
     name: str
     count: str  # expression over earlier scalars
+    head: tuple[str, ...] = ()  # scalars on the same line before the values (`K_i A_i1 ...`)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,23 @@ class Rows:
     count: str
 
 
-Node = Scalars | Array | Rows
+@dataclass(frozen=True)
+class Block:
+    """`count` repetitions of `body`; the body's scalars are new each time."""
+
+    count: str
+    body: tuple[Scalars | Array | Rows, ...]
+
+
+Node = Scalars | Array | Rows | Block
+
+
+def walk(nodes: tuple[Node, ...]):
+    """Every node, Block bodies included, in input order."""
+    for node in nodes:
+        yield node
+        if isinstance(node, Block):
+            yield from walk(node.body)
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,7 @@ class Structure:
         """Names that size an Array or Rows: the knobs of input size."""
         from perfopt.stress.constraints import names_in
 
-        return {n for node in self.nodes if not isinstance(node, Scalars)
+        return {n for node in walk(self.nodes) if not isinstance(node, Scalars)
                 for n in names_in(node.count)}
 
 
@@ -120,6 +139,84 @@ def _row_line(tokens: list[str]) -> tuple[tuple[str, ...], str] | None:
     return (names, subs[0]) if len(set(names)) == len(names) else None
 
 
+def _inner(token: str) -> tuple[str, str | None] | None:
+    """`A_{1,d_1}` -> ("A", "d_1"); `d_1` -> ("d", None): a token of a Block's first
+    repetition, its outer index (1) dropped; None when it has no outer index 1."""
+    base, sub = base_name(token), _subscript(token)
+    if base is None or sub is None or not sub.startswith("1"):
+        return None
+    rest = sub[1:].lstrip(",").strip()
+    if rest.startswith("{") and rest.endswith("}"):
+        rest = rest[1:-1]
+    return base, rest or None
+
+
+def _local(expr: str) -> str | None:
+    """An inner index as an expression: `d_1` (the block's own d) -> `d`."""
+    name = base_name(expr)
+    if name is not None and _subscript(expr) == "1":
+        return name
+    return _expression(expr)
+
+
+def _body_line(tokens: list[str]) -> Scalars | Array | None:
+    parts = [_inner(t) if t != "..." else ("...", None) for t in tokens]
+    if any(p is None for p in parts):
+        return None
+    if "..." not in tokens:
+        if any(inner is not None for _, inner in parts):  # type: ignore[misc]
+            return None
+        return Scalars(tuple(base for base, _ in parts))  # type: ignore[misc]
+    head = []
+    for base, inner in parts:  # type: ignore[misc]
+        if inner is not None or base == "...":
+            break
+        head.append(base)
+    listed = [(b, x) for b, x in parts[len(head):] if b != "..."]  # type: ignore[misc]
+    if len(listed) < 2 or len({b for b, _ in listed}) != 1 or None in {x for _, x in listed}:
+        return None
+    first, last = _local(listed[0][1] or ""), _local(listed[-1][1] or "")
+    if first is None or last is None:
+        return None
+    count = last if first == "1" else f"({last})-({first})+1"
+    return Array(listed[0][0], count, tuple(head))
+
+
+def _block(lines: list[list[str]], i: int) -> tuple[Block, int] | None:
+    """Lines i.. as `body / (second repetition) / vdots / closing` where the body holds a
+    list sized by its own scalars (`d_1` / `A_{1,1} .. A_{1,d_1}`, `K_1 A_{11} .. A_{1K_1}`)
+    or a matrix row; (node, next line) or None."""
+    for k in range(i + 1, min(i + 5, len(lines))):
+        if not (len(lines[k]) == 1 and lines[k][0] in _VDOTS):
+            continue
+        for width in range(1, k - i + 1):  # lines between body and vdots repeat it (i = 2)
+            body_lines, closing = lines[i:i + width], lines[k + 1:k + 1 + width]
+            found = _block_of(body_lines, closing)
+            if found is not None:
+                return found, k + 1 + width
+        return None
+    return None
+
+
+def _block_of(body_lines: list[list[str]], closing: list[list[str]]) -> Block | None:
+    if len(closing) != len(body_lines) or not any("..." in t for t in body_lines):
+        return None
+    if any(len(a) != len(b) for a, b in zip(body_lines, closing, strict=True)):
+        return None
+    body = [_body_line(t) for t in body_lines]
+    if any(b is None for b in body) or not any(isinstance(b, Array) for b in body):
+        return None
+    sub = (_subscript(closing[0][0]) or "").strip("{}")
+    outer_text = sub.split(",")[0]
+    first = _inner(body_lines[0][0])
+    if "," not in sub and first is not None and first[1] is not None and sub.endswith("1"):
+        outer_text = sub[:-1]  # `A_{N1}`: row N, column 1
+    outer = _expression(outer_text)
+    if outer is None or outer == "1":
+        return None
+    return Block(outer, tuple(b for b in body if b is not None))
+
+
 def parse_format(text: str) -> tuple[Node, ...] | None:
     """Nodes of a format block, or None when a line does not fit the grammar."""
     lines = [_tokens(raw) for raw in text.splitlines()]
@@ -128,6 +225,11 @@ def parse_format(text: str) -> tuple[Node, ...] | None:
     i = 0
     while i < len(lines):
         tokens = lines[i]
+        block = _block(lines, i)
+        if block is not None:
+            nodes.append(block[0])
+            i = block[1]
+            continue
         if all(_subscript(t) is None and base_name(t) for t in tokens):
             nodes.append(Scalars(tuple(base_name(t) or "" for t in tokens)))
             i += 1
@@ -176,45 +278,57 @@ def read_sample(nodes: tuple[Node, ...], text: str) -> dict[str, list[str]] | No
     """Every variable's tokens in one sample input; None when the sample does not fit."""
     lines = [ln.split() for ln in text.strip().splitlines()]
     values: dict[str, list[str]] = {}
-    env: dict[str, float] = {}
-    pos = 0
+    pos = _read(nodes, lines, 0, {}, values)
+    return values if pos == len(lines) else None
 
-    def take() -> list[str] | None:
-        nonlocal pos
-        if pos >= len(lines):
-            return None
-        pos += 1
-        return lines[pos - 1]
+
+def _read(nodes: tuple[Node, ...], lines: list[list[str]], pos: int, env: dict[str, float],
+          values: dict[str, list[str]]) -> int | None:
+    """Reads `nodes` from line `pos`; the next line's index, or None on a mismatch."""
+
+    def keep(names: tuple[str, ...], toks: list[str]) -> None:
+        for name, tok in zip(names, toks, strict=True):
+            values.setdefault(name, []).append(tok)
+            if _INT.fullmatch(tok):
+                env[name] = int(tok)
 
     for node in nodes:
         if isinstance(node, Scalars):
-            line = take()
-            if line is None or len(line) != len(node.names):
+            if pos >= len(lines) or len(lines[pos]) != len(node.names):
                 return None
-            for name, tok in zip(node.names, line, strict=True):
-                values.setdefault(name, []).append(tok)
-                if _INT.fullmatch(tok):
-                    env[name] = int(tok)
+            keep(node.names, lines[pos])
+            pos += 1
             continue
+        if isinstance(node, Array) and node.head:
+            if pos >= len(lines) or len(lines[pos]) < len(node.head):
+                return None
+            keep(node.head, lines[pos][:len(node.head)])
         try:
             count = int(evaluate(node.count, env))
         except (KeyError, ValueError, ZeroDivisionError):
             return None
+        if isinstance(node, Block):
+            for _ in range(count):
+                nxt = _read(node.body, lines, pos, dict(env), values)
+                if nxt is None:
+                    return None
+                pos = nxt
+            continue
         if isinstance(node, Array):
-            if count == 0 and (pos >= len(lines) or lines[pos]):
+            if count == 0 and not node.head and (pos >= len(lines) or lines[pos]):
                 continue  # an empty list may have no line at all
-            line = take()
-            if line is None or len(line) != count:
+            if pos >= len(lines) or len(lines[pos]) != count + len(node.head):
                 return None
-            values.setdefault(node.name, []).extend(line)
+            values.setdefault(node.name, []).extend(lines[pos][len(node.head):])
+            pos += 1
             continue
         for _ in range(count):
-            line = take()
-            if line is None or len(line) != len(node.names):
+            if pos >= len(lines) or len(lines[pos]) != len(node.names):
                 return None
-            for name, tok in zip(node.names, line, strict=True):
+            for name, tok in zip(node.names, lines[pos], strict=True):
                 values.setdefault(name, []).append(tok)
-    return values if pos == len(lines) else None
+            pos += 1
+    return pos
 
 
 def observe(samples: list[dict[str, list[str]]]) -> dict[str, Observed]:
@@ -260,7 +374,19 @@ def _guess(text: str) -> tuple[Node, ...]:
                     return expr
         return None
 
+    def counted(line: list[str]) -> bool:  # `K A_1 .. A_K`
+        return bool(line) and line[0].isdigit() and int(line[0]) == len(line) - 1
+
     while i < len(lines):
+        run = 0
+        while i + run < len(lines) and counted(lines[i + run]):
+            run += 1
+        by_rows = sized(run) if run > 1 else None
+        if by_rows and len({len(ln) for ln in lines[i:i + run]}) > 1:  # rows of varying length
+            head, values = names(2)
+            nodes.append(Block(by_rows, (Array(values, head, head=(head,)),)))
+            i += run
+            continue
         width = len(lines[i])
         run = 1
         while i + run < len(lines) and len(lines[i + run]) == width:

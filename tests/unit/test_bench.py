@@ -149,3 +149,15 @@ def test_a_crashing_candidate_raises_bench_failed(tmp_path: Path) -> None:
         timing.compare(base, broken, TARGET, _suite(tmp_path / "suite"), FAST)
     assert failure.value.gate == "sandbox"
     assert "candidate" in failure.value.reason
+
+
+def test_budget_plan_shrinks_repetitions_for_costly_samples() -> None:
+    from perfopt.bench.timing import budget_plan
+    from perfopt.config import Settings
+
+    s = Settings()
+    assert budget_plan(0.001, s) == (s.rounds, s.samples_per_worker)  # cheap: full plan
+    rounds, samples = budget_plan(0.3, s)
+    assert (rounds, samples) < (s.rounds, s.samples_per_worker)
+    assert rounds * 4 * (0.3 + (samples + 1) * 0.3) <= s.measure_budget_s + 5
+    assert budget_plan(10.0, s) == (3, 2)  # never below the floor

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from perfopt.stress.programs import ProgramStressOptions, sample_inputs, stress_program
+from perfopt.stress.programs import (
+    NET_FLOOR_S,
+    STATS_FILE,
+    ProgramStressOptions,
+    build_program_suite,
+    sample_inputs,
+    startup_command,
+    stress_program,
+)
 
 DATA = Path(__file__).resolve().parents[2] / "datasets" / "pie-dev"
 
@@ -58,7 +66,8 @@ def test_generated_inputs_are_accepted_by_the_slow_program(tmp_path):
     program = tmp_path / "slow.py"
     program.write_text(_slow_code("p03037"))  # rows with L_i <= R_i <= N
     problem = DATA / "problems" / "p03037"
-    options = ProgramStressOptions(budget_s=3.0, target_cost_s=0.3)
+    # the budget covers timing the samples and the empty program (start-up) too
+    options = ProgramStressOptions(budget_s=5.0, target_cost_s=0.3)
     suite = stress_program(program, "python", problem, (problem / "statement.txt").read_text(),
                            tmp_path / "suite", options=options)
     generated = [c for c in suite.cases if c.provenance != "sample"]
@@ -98,3 +107,44 @@ def test_unrecognised_input_keeps_the_samples(tmp_path):
     suite = stress_program(program, "python", samples, None, tmp_path / "suite",
                            options=ProgramStressOptions(budget_s=2.0))
     assert [c.provenance for c in suite.cases] == ["sample"]
+
+
+PICKY = """\
+import sys
+n = int(input())
+a = input().split()
+if n > 300:  # an unstated rule: the generator's larger inputs break it
+    sys.exit(1)
+print(sum(map(int, a)))
+"""
+
+
+def test_costs_are_net_of_start_up_and_rejections_are_counted(tmp_path):
+    program = tmp_path / "picky.py"
+    program.write_text(PICKY)
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "input.0.txt").write_text("3\n1 2 3\n")
+    built = build_program_suite(program, "python", samples, STATEMENT, tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=4.0, target_cost_s=0.2))
+    stats, suite = built.stats, built.suite
+    assert stats.rejected >= 1 and stats.accepted >= 1  # n > 300 exits 1
+    assert stats.generated == stats.accepted + stats.rejected
+    assert stats.startup_s is not None and stats.startup_s > 0.005  # CPython start-up
+    saved = json.loads((tmp_path / "suite" / STATS_FILE).read_text())
+    assert saved["rejected"] == stats.rejected
+    sample = next(c for c in suite.cases if c.provenance == "sample")
+    gross = float(sample.note.split("gross ")[1].split("s")[0])
+    # the sample's net cost is its wall time less start-up: far below the gross
+    assert sample.cost is not None and NET_FLOOR_S <= sample.cost < gross
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    assert stress and all(int((tmp_path / "suite" / c.payload).read_text().split()[0]) <= 300
+                          for c in stress)
+    assert not (tmp_path / "suite" / ".startup_noop.py").exists()
+
+
+def test_startup_command_runs_an_empty_script_the_same_way(tmp_path):
+    program, noop = tmp_path / "p.py", tmp_path / "noop.py"
+    cmd = startup_command([sys.executable, "-X", "utf8", str(program)], program, noop)
+    assert cmd == [sys.executable, "-X", "utf8", str(noop)]
+    assert startup_command([str(tmp_path / "a.out")], program, noop)[0].endswith("true")

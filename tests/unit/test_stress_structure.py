@@ -9,7 +9,15 @@ import pytest
 
 from perfopt.stress.constraints import parse_constraints
 from perfopt.stress.stdin_gen import InputModel, Plan
-from perfopt.stress.structure import Array, Rows, Scalars, infer_structure, read_sample
+from perfopt.stress.structure import (
+    Array,
+    Block,
+    Rows,
+    Scalars,
+    infer_structure,
+    parse_format,
+    read_sample,
+)
 
 PROBLEMS = Path(__file__).resolve().parents[2] / "datasets" / "pie-dev" / "problems"
 
@@ -91,3 +99,37 @@ def test_scale_sets_the_size():
     small, big = model.render(Plan(0.001)), model.render(Plan(0.01))
     assert int(small.split()[0]) < int(big.split()[0]) <= 200000
     assert int(model.render(Plan(1.0, choices=(("A", "max"),))).split()[1]) == 10**9
+
+
+@pytest.mark.parametrize(("pid", "node"), [
+    ("p02688", Block("K", (Scalars(("d",)), Array("A", "d")))),  # d_i, then d_i values
+    ("p02901", Block("M", (Scalars(("a", "b")), Array("c", "b")))),
+    ("p03126", Block("N", (Array("A", "K", head=("K",)),))),  # K_i A_i1 ... A_iK_i
+])
+def test_blocks_of_rows_sized_by_their_own_count(pid, node):
+    statement, samples = _load(pid)
+    structure = infer_structure(samples, statement)
+    assert structure is not None and structure.source == "format"
+    assert structure.nodes[-1] == node
+    model = InputModel(structure, parse_constraints(statement))
+    text = model.render(Plan(1.0, seed=1))
+    values = read_sample(structure.nodes, text)
+    assert values is not None  # the grammar reads what it wrote, row lengths varying
+    lengths = {len(line.split()) for line in text.splitlines()[1:]}
+    assert max(lengths) > 2
+
+
+def test_spaced_matrix_is_a_block_of_arrays():
+    nodes = parse_format("N M\nA_{1,1} A_{1,2} \\ldots A_{1,M}\n:\nA_{N,1} A_{N,2} \\ldots A_{N,M}")
+    assert nodes == (Scalars(("N", "M")), Block("N", (Array("A", "M"),)))
+    assert read_sample(nodes, "2 3\n1 2 3\n4 5 6\n") == {
+        "N": ["2"], "M": ["3"], "A": ["1", "2", "3", "4", "5", "6"]}
+    assert read_sample(nodes, "2 3\n1 2 3\n4 5\n") is None
+
+
+def test_samples_alone_rows_of_varying_length_led_by_their_count():
+    structure = infer_structure(["3\n2 1 3\n3 1 2 3\n1 3\n"], None)
+    assert structure is not None and structure.source == "samples"
+    assert structure.nodes == (Scalars(("v0",)), Block("v0", (Array("v2", "v1", head=("v1",)),)))
+    assert read_sample(structure.nodes, "2\n1 5\n2 5 6\n") is not None
+    assert read_sample(structure.nodes, "2\n1 5\n2 5\n") is None
