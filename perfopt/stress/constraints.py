@@ -82,6 +82,9 @@ def normalize(line: str) -> str:
     # "(1 <= i <= N)", "(i != j)": which indices a line is about, not a bound
     line = re.sub(r"\(([^()]*\b[ijk]\b[^()]*)\)", " ", line)
     line = line.replace("(inclusive)", " ")
+    # "(min(8,N) is the smaller of 8 and N.)": a gloss in prose, not a bound
+    inside = r"(?:[^()]|\([^()]*\))*"
+    line = re.sub(rf"\({inside}\b[a-z]{{2,}} [a-z]{{2,}} [a-z]{{2,}}\b{inside}\)", " ", line)
     return re.sub(r"\s+", " ", line).strip().rstrip(".")
 
 
@@ -326,6 +329,8 @@ def _prose(raw: str, line: str, out: _Builder) -> None:
     if perm:
         for name in _sentence_names(perm.group(1)):
             out.add(name, permutation=True)
+    if re.search(r"can be reached from (?:every|any)|reachable from (?:every|any)", low):
+        out.flags["connected"] = True
     if "graph" in low or "tree" in low:
         if re.search(r"\bis a tree\b", low):
             out.flags["tree"] = True
@@ -361,6 +366,8 @@ def parse_constraints(text: str) -> Constraints:
             continue
         line = normalize(raw)
         if "!=" in line:
+            if re.search(r"\(\s*\w+\s*,\s*\w+\s*\)\s*!=\s*\(", line):
+                out.flags["simple"] = True  # (A_i,B_i) != (A_j,B_j): no multiple edges
             _inequality(line, out)
             line_wo = re.sub(r"[^\s,]+\s*!=\s*[^\s,]+", " ", line)
             if "<" in line_wo or ">" in line_wo:
