@@ -82,8 +82,8 @@ def optimize_program(program: Path, inputs_dir: Path, settings: Settings,
     warnings: list[str] = []
 
     def warn(text: str) -> None:
+        # collected for the report, which prints every warning once at the end
         warnings.append(text)
-        note(f"warning: {text}")
 
     source = program.read_text(encoding="utf-8")
     try:
