@@ -259,6 +259,42 @@ def eval_pie(
         typer.echo(report.markdown())
 
 
+@eval_app.command("swe-fficiency")
+@guarded
+def eval_swe(
+    instances: Path = typer.Option(..., help="Official-format instances: .json, .jsonl or a "
+                                   "folder of them (e.g. datasets/swefficiency/sympy)."),
+    engine: str = typer.Option("expert", help="offline, llm, expert, noop or patch."),
+    source: str = typer.Option("pypi-sdist", help="pypi-sdist or git."),
+    repos: Path | None = typer.Option(None, help="--source git: folder of owner__name mirrors."),
+    python: str | None = typer.Option(None, help="Interpreter for the instance venvs."),
+    runner: str = typer.Option("local", help="local, or docker (the benchmark's images)."),
+    executor: str = typer.Option("local", help="local (process pool) or ray."),
+    jobs: int = typer.Option(1, help="Instances evaluated at once."),
+    repetitions: int = typer.Option(10, help="Timed repetitions per tree (>= 10 as upstream)."),
+    ids: list[str] = typer.Option([], "--id", help="Only these instance ids."),
+    patches: Path | None = typer.Option(None, help="--engine patch: a .diff or a folder of "
+                                        "<id>.diff."),
+    cache: Path | None = typer.Option(None, help="sdist download cache."),
+    work: Path | None = typer.Option(None, help="Trees and venvs [OUT/work]."),
+    out: Path = typer.Option(Path("swefficiency-results"), help="Per-instance JSON + report."),
+    force: bool = typer.Option(False, "--force", help="Re-evaluate instances with a result."),
+    model: str | None = typer.Option(None, help="LLM model for --engine llm."),
+    base_url: str | None = typer.Option(None, help="Endpoint, e.g. http://localhost:8000/v1."),
+) -> None:
+    """Score perfopt (or the expert / a no-op / a patch) on SWE-fficiency instances."""
+    from perfopt.config import load_settings
+    from perfopt.evals.swefficiency import EvalOptions, run_eval
+
+    settings = load_settings(Path.cwd(), {"model": model, "base_url": base_url})
+    report = run_eval(EvalOptions(
+        instances=instances, engine=engine, source=source, repos=repos, cache=cache, work=work,
+        python=python, out=out, runner=runner, executor=executor, jobs=jobs,
+        repetitions=repetitions, ids=tuple(ids), patches=patches, force=force,
+        settings=settings))
+    typer.echo(report.markdown_path.read_text(encoding="utf-8"))
+
+
 @skills_app.command("list")
 @guarded
 def skills_list(
