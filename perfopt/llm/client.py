@@ -260,15 +260,18 @@ class LLMClient:
         n: int = 1,
         temperature: float | None = None,
         variant: int = 0,
+        key_messages: list[Message] | None = None,
     ) -> list[str]:
         """Reply texts (n of them) for `messages`.
 
         `variant` separates otherwise identical requests in the cache, so candidate #2 is
-        not candidate #1 served again."""
+        not candidate #1 served again. `key_messages`, when given, stands in for `messages`
+        in the cache key (the engine leaves out numbers that change from run to run)."""
         temp = self.config.temperature if temperature is None else temperature
         params = {"temperature": temp, "max_tokens": self.config.max_tokens, "n": n,
                   "variant": variant}
-        key = cache_key(self.config.model, messages, params)
+        key = cache_key(self.config.model, messages if key_messages is None else key_messages,
+                        params)
         if self._cache is not None:
             hit = self._cache.get(key)
             if hit is not None:

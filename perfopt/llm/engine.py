@@ -6,6 +6,7 @@ round; `preview` renders the same prompts for `--show-prompts` without sending a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -169,13 +170,20 @@ def _rationale(reply: str) -> str:
     return " ".join(prose.split())[:MAX_RATIONALE_CHARS]
 
 
+def _stable(context: PromptContext) -> PromptContext:
+    """The context less what changes from one identical run to the next (profile samples,
+    timings): cache keys are built from it, so a rerun is served from the cache."""
+    return dataclasses.replace(context, hot_lines=(), stress_summary="")
+
+
 def _ask_for_code(client: LLMClient, messages: list[Message], target: Target, reference: str,
-                  module_source: str | None, variant: int) -> tuple[str, str]:
+                  module_source: str | None, variant: int,
+                  key_messages: list[Message]) -> tuple[str, str]:
     """(source, reply) of the first usable reply; ReplyError after parse_retries more asks."""
-    convo = list(messages)
+    convo, key_convo = list(messages), list(key_messages)
     last: ReplyError | None = None
     for _ in range(1 + max(0, client.config.parse_retries)):
-        reply = client.chat(convo, variant=variant)[0]
+        reply = client.chat(convo, variant=variant, key_messages=key_convo)[0]
         try:
             if target.qualname is None:
                 return extract_program(reply, target.language), reply
@@ -183,10 +191,11 @@ def _ask_for_code(client: LLMClient, messages: list[Message], target: Target, re
                                 module_source=module_source), reply
         except ReplyError as exc:
             last = exc
-            convo = [*convo, {"role": "assistant", "content": reply},
+            again = [{"role": "assistant", "content": reply},
                      {"role": "user", "content": render(
                          "fix_reply", reason=exc.reason,
                          qualname=target.qualname or "the whole program")}]
+            convo, key_convo = [*convo, *again], [*key_convo, *again]
     assert last is not None
     raise last
 
@@ -201,12 +210,14 @@ def generate(target: Target, def_source: str, context: PromptContext,
     cfg = client.config
     _guard(target, cfg)
     messages = optimize_messages(target, def_source, context)
+    key_messages = optimize_messages(target, def_source, _stable(context))
     module_source = _module_source(target, cfg)
     skills = tuple(s.id for s in context.plan)
 
     def one(k: int) -> Candidate | None:
         try:
-            source, reply = _ask_for_code(client, messages, target, def_source, module_source, k)
+            source, reply = _ask_for_code(client, messages, target, def_source, module_source, k,
+                                           key_messages)
         except ReplyError as exc:
             client.warnings.append(f"{target.key}: reply #{k} held no usable code ({exc.reason})")
             return None
@@ -246,9 +257,12 @@ def refine(candidate: Candidate, gate: str, evidence: str, context: PromptContex
     target = candidate.target
     _guard(target, cfg)
     messages = refine_messages(candidate, gate, evidence, context, original_def)
+    # measured numbers differ on every run; the rest of the evidence keys the cache
+    key_messages = refine_messages(candidate, gate, re.sub(r"\d+(\.\d+)?", "#", evidence),
+                                   _stable(context), original_def)
     try:
         source, reply = _ask_for_code(client, messages, target, candidate.source,
-                                      _module_source(target, cfg), 0)
+                                      _module_source(target, cfg), 0, key_messages)
     except ReplyError as exc:
         client.warnings.append(f"{target.key}: refinement of {candidate.id} held no usable"
                                f" code ({exc.reason})")

@@ -3,7 +3,8 @@
 Replies come in every shape: a fenced block with the function, a bare block, the whole
 file, the function inside its class, prose around unfenced code, or a unified diff. We
 find the definition by name, keep the import lines it needs from the reply, put it at the
-original's indentation, and refuse a changed signature — the verifier would reject it anyway, but only after a costly test run.
+original's indentation, and refuse a changed signature — the verifier would reject it
+anyway, but only after a costly test run.
 """
 
 from __future__ import annotations

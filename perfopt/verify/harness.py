@@ -324,7 +324,8 @@ def compare(
             return {
                 "ok": False,
                 "case": cid,
-                "detail": found,
+                # the input itself, shortened: the case id alone tells a model nothing
+                "detail": f"{found}; input: {_short_input(path.read_bytes())}",
                 "compared": compared,
                 "skipped": skipped,
             }
@@ -388,6 +389,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return compare(fn, cases, expected)
 
 
+def _short_input(payload: bytes, limit: int = 300) -> str:
+    import reprlib
+
+    try:
+        args, kwargs = load_payload(payload)
+    except Exception as exc:  # noqa: BLE001 - only a description is wanted here
+        return f"(unreadable: {type(exc).__name__})"
+    short = reprlib.Repr()
+    short.maxlist = short.maxtuple = short.maxset = short.maxdict = 8
+    short.maxstring = short.maxother = 60
+    parts = [short.repr(a) for a in args] + [f"{k}={short.repr(v)}" for k, v in kwargs.items()]
+    text = f"({', '.join(parts)})"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 if __name__ == "__main__":
     argv = sys.argv[1:]
     nonce = _parser().parse_args(argv).nonce
@@ -399,3 +415,4 @@ if __name__ == "__main__":
     # User code may leave non-daemon threads or atexit hooks behind; they must not
     # hang the harness or print after the result line.
     os._exit(0)
+
