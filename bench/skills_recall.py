@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "datasets" / "skills-labelled" / "pie_labels.jsonl"
-PAIRS = Path("/work/shared/datasets/pie-python/pairs.jsonl")
+PAIRS = ROOT / "datasets" / "pie-dev" / "pairs.jsonl"  # copy of shared PIE dev pairs
 
 
 def main(argv: list[str] | None = None) -> int:
