@@ -1,4 +1,5 @@
-"""list-comprehension-over-append: `r = []` + `for x in xs: r.append(e)` -> `r = [e for x in xs]`."""
+"""list-comprehension-over-append:
+`r = []` + `for x in xs: r.append(e)` -> `r = [e for x in xs]`."""
 
 from __future__ import annotations
 
