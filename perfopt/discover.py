@@ -16,25 +16,9 @@ import tomllib
 from perfopt.config import Settings, load_settings
 from perfopt.errors import TargetError
 from perfopt.models import Workload
+from perfopt.verify.workspace import SKIP_DIRS
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
-SKIP_DIRS = {
-    ".git",
-    ".venv",
-    "venv",
-    "env",
-    "__pycache__",
-    ".tox",
-    ".nox",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-    "node_modules",
-    "build",
-    "dist",
-    ".perfopt",
-    ".hypothesis",
-}
 
 
 @dataclass(frozen=True)

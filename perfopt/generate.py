@@ -5,7 +5,6 @@ With no model configured `make_generator` returns None and says, once, how to ad
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from perfopt.models import Candidate, CandidateResult, Hotspot, Skill, StressSuite
@@ -16,13 +15,17 @@ NO_MODEL_HINT = (
 )
 
 
-@dataclass
 class LLMGenerator:
-    client: Any
-    warn: Callable[[str], None]
-    plan_for: Callable[[Hotspot, str], tuple[Skill, ...]]
-    _seen_warnings: int = 0
-    disabled: str = ""
+    """The model, for function targets: candidates per hotspot, one refinement per
+    rejected candidate; failures handled by `ModelGuard`."""
+
+    def __init__(self, client: Any, warn: Callable[[str], None],
+                 plan_for: Callable[[Hotspot, str], tuple[Skill, ...]]) -> None:
+        from perfopt.llm.guard import ModelGuard
+
+        self.client = client
+        self.plan_for = plan_for
+        self._guard = ModelGuard(client, warn)
 
     def _context(self, h: Hotspot, original_def: str, suite: StressSuite):
         from perfopt.llm import PromptContext, summarize_suite
@@ -32,21 +35,7 @@ class LLMGenerator:
                              plan=self.plan_for(h, original_def))
 
     def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
-        from perfopt.llm import LLMError
-
-        if self.disabled:
-            return default
-        try:
-            return call()
-        except LLMError as exc:
-            # the budget is spent or the endpoint is gone: keep the codemods' results
-            self.disabled = str(exc)
-            self.warn(f"model: {exc}; continuing with codemods only")
-            return default
-        finally:
-            for w in self.client.warnings[self._seen_warnings:]:
-                self.warn(f"model: {w}")
-            self._seen_warnings = len(self.client.warnings)
+        return self._guard.call(call, default)
 
     def generate(self, h: Hotspot, original_def: str, suite: StressSuite) -> list[Candidate]:
         from perfopt.llm import generate

@@ -34,11 +34,16 @@ class ProgramLLM:
     Model failures (budget, endpoint) turn it off with one warning; codemods go on."""
 
     def __init__(self, client: Any, settings: Settings, warn: Callable[[str], None]) -> None:
+        from perfopt.llm.guard import ModelGuard
+
         self.client = client
         self.settings = settings
         self.warn = warn
-        self.disabled = ""
-        self._seen = 0
+        self.guard = ModelGuard(client, warn)
+
+    @property
+    def disabled(self) -> str:
+        return self.guard.disabled
 
     @classmethod
     def create(cls, settings: Settings, project: Path,
@@ -56,20 +61,7 @@ class ProgramLLM:
                              plan=skill_plan(source, target.language, self.settings))
 
     def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
-        from perfopt.llm import LLMError
-
-        if self.disabled:
-            return default
-        try:
-            return call()
-        except LLMError as exc:
-            self.disabled = str(exc)
-            self.warn(f"model: {exc}; continuing with codemods only")
-            return default
-        finally:
-            for w in self.client.warnings[self._seen:]:
-                self.warn(f"model: {w}")
-            self._seen = len(self.client.warnings)
+        return self.guard.call(call, default)
 
     def generate(self, target: Target, source: str,
                  suite: StressSuite | None) -> list[Candidate]:
