@@ -221,6 +221,56 @@ def bench(
             typer.echo(line)
 
 
+@app.command()
+@guarded
+def stress(
+    path: Path = typer.Argument(..., help="A stdin program (.py/.cpp), or a project folder "
+                                "with --symbol."),
+    symbol: str | None = typer.Option(None, help="FILE::QUALNAME of a function to stress "
+                                      "(its real calls are captured from the tests)."),
+    inputs: Path | None = typer.Option(None, help="Program samples: input.N.txt (+ output)."),
+    statement: Path | None = typer.Option(None, help="Problem statement with a Constraints "
+                                          "section [INPUTS/statement.txt]."),
+    out: Path | None = typer.Option(None, help="Save the suite here (suite.json + payloads)."),
+    budget: float = typer.Option(60.0, help="Seconds to spend generating inputs."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Build inputs that make slow code show itself, and print the suite."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from perfopt.config import load_settings
+    from perfopt.models import to_dict
+    from perfopt.stress.command import stress_target
+
+    root = path if path.is_dir() else path.parent
+    report = stress_target(path, load_settings(root), symbol=symbol, inputs=inputs,
+                           statement=statement, out=out, budget_s=budget)
+    if json_out:
+        data = {"target": report.target, "suite": to_dict(report.suite),
+                "seed_cost": report.seed_cost, "stress_cost": report.stress_cost,
+                "slowdown": report.slowdown, "saved_to": report.saved_to}
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    c = Console()
+    table = Table(title=f"Stress suite for {report.target}", title_justify="left")
+    for col in ("case", "provenance", "size", "cost s", "note"):
+        table.add_column(col)
+    for case in report.suite.cases:
+        cost = f"{case.cost:.4f}" if case.cost is not None else "-"
+        table.add_row(case.id, case.provenance, str(case.size or "-"), cost, case.note[:60])
+    c.print(table)
+    if report.slowdown is not None:
+        c.print(f"slowdown against the seeds: {report.slowdown:.1f}x "
+                f"(mean cost {report.stress_cost:.4f} s vs {report.seed_cost:.4f} s)")
+    if report.suite.complexity is not None:
+        c.print(f"complexity: cost grows like size^{report.suite.complexity:.2f}")
+    if report.saved_to:
+        c.print(f"saved to {report.saved_to}")
+
+
 @eval_app.command("pie")
 @guarded
 def eval_pie(

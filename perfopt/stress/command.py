@@ -1,0 +1,111 @@
+"""`perfopt stress TARGET`: build and show a stress suite, for a stdin program or a function.
+
+Programs: samples (input.N.txt) + the statement's constraints -> generated inputs
+(stress/programs.py). Functions: the project's workload is run once with the function
+wrapped to capture real calls (profilers/capture.py), then scaled (stress/functions.py).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfopt.config import Settings
+from perfopt.errors import TargetError
+from perfopt.models import StressSuite, Target
+
+
+@dataclass(frozen=True)
+class StressReport:
+    target: str
+    suite: StressSuite
+    seed_cost: float | None  # mean cost of the seeds (samples or captured calls)
+    stress_cost: float | None  # mean cost of the generated stressing inputs
+    saved_to: str | None
+
+    @property
+    def slowdown(self) -> float | None:
+        if not self.seed_cost or self.stress_cost is None:
+            return None
+        return self.stress_cost / self.seed_cost
+
+
+SEEDS = ("sample", "captured")
+NOT_STRESS = SEEDS + ("sweep",)  # sweep points serve the complexity fit, not the stress
+
+
+def summarize(target: str, suite: StressSuite, saved_to: str | None) -> StressReport:
+    def mean(kinds_in: bool, kinds: tuple[str, ...]) -> float | None:
+        costs = [c.cost for c in suite.cases
+                 if c.cost is not None and (c.provenance in kinds) == kinds_in]
+        return statistics.fmean(costs) if costs else None
+
+    return StressReport(target, suite, mean(True, SEEDS), mean(False, NOT_STRESS), saved_to)
+
+
+def stress_target(path: Path, settings: Settings, *, symbol: str | None, inputs: Path | None,
+                  statement: Path | None, out: Path | None, budget_s: float) -> StressReport:
+    if not path.exists():
+        raise TargetError(f"{path} does not exist; give a program file or a project folder")
+    if symbol is None:
+        return _program(path, settings, inputs, statement, out, budget_s)
+    return _function(path, settings, symbol, out, budget_s)
+
+
+def _program(path: Path, settings: Settings, inputs: Path | None, statement: Path | None,
+             out: Path | None, budget_s: float) -> StressReport:
+    from perfopt.programs.build import BuildError, ProgramOptions, build, language_of
+    from perfopt.stress import save_suite, stress_program
+
+    if not path.is_file():
+        raise TargetError(f"{path} is a folder: give a program file, or --symbol FILE::FUNC "
+                          "to stress a function of this project")
+    if inputs is None or not inputs.is_dir():
+        raise TargetError("a program needs --inputs DIR holding its sample input.N.txt files")
+    if statement is None and (inputs / "statement.txt").is_file():
+        statement = inputs / "statement.txt"
+    text = statement.read_text(encoding="utf-8") if statement else None
+    source = path.read_text(encoding="utf-8")
+    language = language_of(path, source)
+    with tempfile.TemporaryDirectory(prefix="perfopt-stress-") as tmp:
+        try:
+            built = build(source, language, Path(tmp) / "bin", "original",
+                          ProgramOptions.from_settings(settings))
+        except BuildError as exc:
+            raise TargetError(f"{path} does not build: {exc}") from None
+        suite = stress_program(built.source_file, language, inputs, text, Path(tmp) / "suite",
+                               budget_s=budget_s, command=built.command)
+        saved = save_suite(suite, out) if out else suite
+        return summarize(str(path), saved, str(out) if out else None)
+
+
+def _function(project: Path, settings: Settings, symbol: str, out: Path | None,
+              budget_s: float) -> StressReport:
+    from perfopt import profilers, stress
+    from perfopt.discover import discover
+    from perfopt.verify.workspace import Workspace
+
+    file, sep, qualname = symbol.partition("::")
+    if not sep or not qualname:
+        raise TargetError(f"--symbol {symbol!r}: write it as FILE::QUALNAME, e.g. "
+                          "shop/stats.py::sku_frequencies")
+    proj = discover(project, {"top": None})
+    target = Target(file=file, qualname=qualname)
+    if file not in proj.python_files:
+        raise TargetError(f"{file} is not a Python file of {proj.root}")
+    with Workspace.create(proj.root) as base, tempfile.TemporaryDirectory(
+        prefix="perfopt-stress-"
+    ) as tmp:
+        captures = Path(tmp) / "captures"
+        reports = profilers.capture_calls(base.root, proj.workload, [target], captures, settings,
+                                          python=proj.python)
+        seeds = stress.build_suite(target, captures, reports.get(target.key))
+        if not seeds.cases:
+            raise TargetError(f"the workload never called {target.key}; pass --tests or "
+                              "--workload so that it runs")
+        suite = stress.stress_function(base.root, target, seeds, Path(tmp) / "suite",
+                                       budget_s=budget_s, python=proj.python)
+        saved = stress.save_suite(suite, out) if out else suite
+        return summarize(target.key, saved, str(out) if out else None)
