@@ -98,8 +98,11 @@ def record(
         launcher.write_text(_LAUNCHER, encoding="utf-8")
         mode, args = ("shell", [cmd]) if isinstance(cmd, str) else ("argv", list(cmd))
         argv = [
+            # --nonblocking: py-spy reads the stacks without pausing the workload. Pausing
+            # cost 1.43x wall on the demo at 200 Hz; without it the ratio was within noise
+            # (bench/profile_overhead.py). A rare torn stack only blurs a ranking.
             exe, "record", "--format", "raw", "--full-filenames", "--subprocesses",
-            "--rate", str(rate_hz), "-o", str(raw), "--",
+            "--nonblocking", "--rate", str(rate_hz), "-o", str(raw), "--",
             sys.executable, "-I", str(launcher), str(rc_file), mode, *args,
         ]
         proc = sandbox.run(argv, cwd=cwd, timeout_s=timeout_s, memory_mb=memory_mb, env=env,
