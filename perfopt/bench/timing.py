@@ -23,7 +23,7 @@ from perfopt.config import Settings
 from perfopt.errors import SandboxError
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
-from perfopt.verify.loader import write_cases_file
+from perfopt.verify.loader import target_args, write_cases_file
 
 WARMUP_SAMPLES = 1
 
@@ -62,16 +62,7 @@ def worker_command(
         sys.executable,
         "-m",
         "perfopt.bench.worker",
-        "--root",
-        str(Path(root).resolve()),
-        "--file",
-        target.file,
-        "--qualname",
-        str(target.qualname),
-        "--suite",
-        str(Path(suite.folder).resolve()),
-        "--cases",
-        str(cases_file),
+        *target_args(root, target, suite, cases_file),
         *extra,
     ]
 

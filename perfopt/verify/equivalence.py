@@ -17,7 +17,7 @@ from typing import Any
 from perfopt.config import Settings
 from perfopt.models import StressSuite, Target, Verdict
 from perfopt.verify import sandbox
-from perfopt.verify.loader import write_cases_file
+from perfopt.verify.loader import target_args, write_cases_file
 
 
 def harness_command(
@@ -34,16 +34,7 @@ def harness_command(
         "-m",
         "perfopt.verify.harness",
         mode,
-        "--root",
-        str(Path(root).resolve()),
-        "--file",
-        target.file,
-        "--qualname",
-        str(target.qualname),
-        "--suite",
-        str(Path(suite.folder).resolve()),
-        "--cases",
-        str(cases_file),
+        *target_args(root, target, suite, cases_file),
         "--nonce",
         nonce,
         *extra,

@@ -12,7 +12,10 @@ import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the harness and workers import this module: keep it light
+    from perfopt.models import StressSuite, Target
 
 
 def module_name(rel_path: str) -> str:
@@ -101,3 +104,15 @@ def load_payload(data: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
 def write_cases_file(path: Path, cases: list[tuple[str, str]]) -> Path:
     path.write_text(json.dumps([list(c) for c in cases]), encoding="utf-8")
     return path
+
+
+def target_args(root: Path, target: Target, suite: StressSuite, cases_file: Path) -> list[str]:
+    """The arguments that tell perfopt's own child entry points (the verify harness, the
+    timing worker) which function to load and which inputs to feed it."""
+    return [
+        "--root", str(Path(root).resolve()),
+        "--file", target.file,
+        "--qualname", str(target.qualname),
+        "--suite", str(Path(suite.folder).resolve()),
+        "--cases", str(cases_file),
+    ]
