@@ -344,3 +344,13 @@ def emit(fn: Function, new_func: cst.FunctionDef, imports: Sequence[str] = ()) -
 def free_name(fn: Function, wanted: str) -> str | None:
     """`wanted` when nothing in the function uses it already."""
     return None if fn.mentions(wanted) else wanted
+
+
+def is_prologue(node: cst.CSTNode) -> bool:
+    """A module docstring or a `from __future__` import: it must stay first."""
+    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
+        return False
+    small = node.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
+    return isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perfopt.skills.codemods._common import LOOPS, _walk
+from perfopt.skills.codemods._common import LOOPS, _walk, is_prologue
 
 SKILL_ID = "fast-stdin-input"
 SCOPE = "program"
@@ -64,7 +64,7 @@ def rewrite(source: str) -> str | None:
         return None
     body = list(module.body)
     at = 0
-    while at < len(body) and _prologue(body[at]):
+    while at < len(body) and is_prologue(body[at]):
         at += 1
     helper = list(cst.parse_module(HELPER).body)
     helper[0] = helper[0].with_changes(leading_lines=())
@@ -74,12 +74,3 @@ def rewrite(source: str) -> str | None:
         )
     return module.with_changes(body=[*body[:at], *helper, *body[at:]]).code
 
-
-def _prologue(node: cst.CSTNode) -> bool:
-    """A module docstring or a `from __future__` import must stay first."""
-    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
-        return False
-    small = node.body[0]
-    if isinstance(small, cst.ImportFrom):
-        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
-    return isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)

@@ -11,7 +11,7 @@ import ast
 
 import libcst as cst
 
-from perfopt.skills.codemods._common import _walk
+from perfopt.skills.codemods._common import _walk, is_prologue
 
 SKILL_ID = "print-join-output"
 SCOPE = "program"
@@ -147,18 +147,10 @@ def rewrite(source: str) -> str | None:
         return None
     body = list(new.body)
     at = 0
-    while at < len(body) and _prologue(body[at]):
+    while at < len(body) and is_prologue(body[at]):
         at += 1
     if has_sys:
         return new.code
     imp = cst.parse_statement(f"import sys as {SYS}\n")
     return new.with_changes(body=[*body[:at], imp, *body[at:]]).code
 
-
-def _prologue(node: cst.CSTNode) -> bool:
-    if not isinstance(node, cst.SimpleStatementLine) or len(node.body) != 1:
-        return False
-    small = node.body[0]
-    if isinstance(small, cst.ImportFrom):
-        return isinstance(small.module, cst.Name) and small.module.value == "__future__"
-    return isinstance(small, cst.Expr) and isinstance(small.value, cst.SimpleString)
