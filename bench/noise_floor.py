@@ -14,6 +14,7 @@ paired per-round t-interval on log ratios (`stats.paired_speedup_ci`).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import signal
@@ -96,7 +97,7 @@ def trial(work: Path, name: str, factor: float, settings: Settings, hog: bool, k
     finally:
         if hog_proc is not None:
             stop_hog(hog_proc)
-    return verdicts(run, settings), run.measurement.seconds_spent
+    return verdicts(run, settings), run
 
 
 def check_linear(work: Path, settings: Settings) -> list[str]:
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--speedup-trials", type=int, default=20, help="per known speedup")
     parser.add_argument("--min-sample-s", type=float, default=0.005,
                         help="shorter than the default 0.02 s: noisier, so conservative")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="append every trial's per-worker samples here (JSON lines), "
+                             "so other statistics can be scored on the same trials")
     args = parser.parse_args()
     # A killed run must not leave its CPU hog spinning: SIGTERM unwinds like Ctrl-C, so
     # the `finally` in `trial` stops the hog.
@@ -156,7 +160,11 @@ def main() -> None:
         # early still covers every category under the same machine conditions.
         for k, (factor, hog) in enumerate(schedule(args.trials, args.speedup_trials)):
             name = names[k % len(names)]
-            result, _ = trial(work, name, factor, settings, hog, k)
+            result, run = trial(work, name, factor, settings, hog, k)
+            if args.dump is not None:
+                with args.dump.open("a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"factor": factor, "name": name, "hog": hog,
+                                         "a": run.groups_a, "b": run.groups_b}) + "\n")
             (aa[hog] if factor == 1.0 else known[factor]).append(result)
             loads.append(os.getloadavg()[0])
             progress(f"{factor}x {name} hog={hog} #{k + 1}", result, loads[-1])

@@ -158,6 +158,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--file", required=True)
     parser.add_argument("--qualname", required=True)
+    parser.add_argument("--callable", default=None, dest="call_path",
+                        help="what to call in the module (worked out from --qualname if absent)")
+    parser.add_argument("--module", default=None,
+                        help="import name of --file (worked out from it if absent)")
     parser.add_argument("--suite", required=True, type=Path)
     parser.add_argument("--cases", type=Path, default=None)
     parser.add_argument("--loops", type=int, default=1)
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("no cases to time")
     # What the target prints is not ours to show, and must not cost terminal I/O.
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        fn = load_callable(opts.root, opts.file, opts.qualname)
+        fn = load_callable(opts.root, opts.file, opts.qualname, opts.call_path, opts.module)
         if opts.instructions:
             return {"calls": count_region(fn, payloads, max(1, opts.loops))}
         sync = gpu_sync(opts.sync)

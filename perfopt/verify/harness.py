@@ -351,6 +351,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--file", required=True)
     parser.add_argument("--qualname", required=True)
+    parser.add_argument("--callable", default=None, dest="call_path",
+                        help="what to call in the module (worked out from --qualname if absent)")
+    parser.add_argument("--module", default=None,
+                        help="import name of --file (worked out from it if absent)")
     parser.add_argument("--suite", required=True, type=Path)
     parser.add_argument("--cases", type=Path, default=None)
     parser.add_argument("--out", type=Path, help="record: where to write the outcomes")
@@ -364,7 +368,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cases = read_cases(opts.suite, opts.cases)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # import-time prints are not ours
-            fn = load_callable(opts.root, opts.file, opts.qualname)
+            fn = load_callable(opts.root, opts.file, opts.qualname, opts.call_path, opts.module)
     except Exception as exc:  # noqa: BLE001 - any import failure is a named result
         return {
             "ok": False,

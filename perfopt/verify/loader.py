@@ -5,8 +5,8 @@ Runs inside sandboxed processes, so it imports only the standard library at modu
 
 from __future__ import annotations
 
+import functools
 import importlib
-import inspect
 import json
 import pickle
 import sys
@@ -20,66 +20,55 @@ if TYPE_CHECKING:  # the harness and workers import this module: keep it light
 
 def module_name(rel_path: str) -> str:
     """Dotted module name of a project file ("src/pkg/mod.py" -> "pkg.mod")."""
-    try:
-        from perfopt.languages.python import module_name as shared
-    except ImportError:  # that helper's module not written yet in this checkout
-        return _module_name(rel_path)
+    from perfopt.languages.python import module_name as shared
+
     return shared(rel_path)
 
 
-def _module_name(rel_path: str) -> str:
-    parts = list(Path(rel_path).with_suffix("").parts)
-    if parts and parts[0] == "src" and len(parts) > 1:
-        parts = parts[1:]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
+@functools.lru_cache(maxsize=1)
+def _resolver() -> Callable[[Any, str], Callable[..., Any]]:
+    """`resolve_callable` of the capture plugin, loaded from its file: importing it as
+    perfopt.profilers._capture_plugin would run perfopt.profilers' __init__, ~70 ms of
+    imports in every worker (~5 s under valgrind). The same resolver as argument capture,
+    so cases are replayed exactly as they were recorded."""
+    import importlib.util
+
+    plugin = Path(__file__).resolve().parents[1] / "profilers" / "_capture_plugin.py"
+    spec = importlib.util.spec_from_file_location("_perfopt_resolve", plugin)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.resolve_callable
 
 
-def _resolve(module: Any, path: str) -> Callable[..., Any]:
-    try:
-        # The light module behind perfopt.profilers.capture.resolve_callable: importing
-        # capture itself costs ~0.1 s more in every timing worker.
-        from perfopt.profilers._capture_plugin import resolve_callable
-    except ImportError:
-        return _resolve_local(module, path)
-    return resolve_callable(module, path)
-
-
-def _callable_path(source_file: Path, qualname: str) -> str:
+def callable_path(source_file: Path, qualname: str) -> str:
     """What the stress cases call: for a nested function the enclosing one (the same
-    rule argument capture used to record them)."""
-    try:
-        from perfopt.languages.python import callable_path, definitions
-    except ImportError:
-        return qualname
-    return callable_path(qualname, definitions(source_file.read_text(encoding="utf-8")))
+    rule argument capture used to record them). Parses the file (tree-sitter), so the
+    parent works it out once and passes it to its workers as --callable."""
+    from perfopt.languages.python import callable_path as path_of
+    from perfopt.languages.python import definitions
+
+    return path_of(qualname, definitions(Path(source_file).read_text(encoding="utf-8")))
 
 
-def _resolve_local(module: Any, qualname: str) -> Callable[..., Any]:
-    """The raw function: methods take self/cls as their first positional argument."""
-    obj: Any = module
-    for part in qualname.split("."):
-        obj = inspect.getattr_static(obj, part)
-        if isinstance(obj, (staticmethod, classmethod)):
-            obj = obj.__func__
-    if isinstance(obj, property):
-        obj = obj.fget
-    if not callable(obj):
-        raise TypeError(f"{qualname} is not callable")
-    return obj
-
-
-def load_callable(root: Path, file: str, qualname: str) -> Callable[..., Any]:
-    """Import `file` from the tree at `root` (root and root/src on sys.path) and resolve
-    `qualname` in it."""
+def load_callable(
+    root: Path,
+    file: str,
+    qualname: str,
+    call_path: str | None = None,
+    module: str | None = None,
+) -> Callable[..., Any]:
+    """Import `file` (as `module`, else its `module_name`) from the tree at `root` (root
+    and root/src on sys.path) and resolve `call_path` in it (`callable_path(root / file,
+    qualname)` when not given). Workers get both from the parent: working them out
+    imports and parses, which a worker under valgrind pays ~70x for."""
     root = Path(root).resolve()
     for entry in (root / "src", root):
         if str(entry) not in sys.path:
             sys.path.insert(0, str(entry))
     # root first, then root/src: the project's own layout decides which one holds it.
-    module = importlib.import_module(module_name(file))
-    return _resolve(module, _callable_path(root / file, qualname))
+    loaded = importlib.import_module(module or module_name(file))
+    return _resolver()(loaded, call_path or callable_path(root / file, qualname))
 
 
 def read_cases(suite: Path, cases_file: Path | None) -> list[tuple[str, Path]]:
@@ -113,6 +102,8 @@ def target_args(root: Path, target: Target, suite: StressSuite, cases_file: Path
         "--root", str(Path(root).resolve()),
         "--file", target.file,
         "--qualname", str(target.qualname),
+        "--module", module_name(target.file),
+        "--callable", callable_path(Path(root) / target.file, str(target.qualname)),
         "--suite", str(Path(suite.folder).resolve()),
         "--cases", str(cases_file),
     ]
