@@ -61,7 +61,9 @@ class StressCase:
     holding the pickled `(args, kwargs)` for a function, or the stdin bytes for a program."""
 
     id: str
-    provenance: str  # "captured", "hypothesis", "scaled", "sweep", "sample", "generated", "llm"
+    # "captured", "hypothesis", "scaled", "sweep", "sample", "generated", "mutated",
+    # "model" (a model's input generator), "llm"
+    provenance: str
     payload: str
     size: int | None = None
     cost: float | None = None  # seconds (or instructions) of the original on this input

@@ -114,7 +114,7 @@ def measure_all(
         return (_noted(counted, "wall time not measured: instruction counts reject it"),)
     guard = settings.replace(rounds=min(settings.rounds, GUARD_ROUNDS))
     run = compare_detailed(baseline_root, candidate_root, target, suite, guard,
-                           calibration=calibration)
+                           calibration=calibration, extend=False)
     return ordered((counted, run.measurement))
 
 

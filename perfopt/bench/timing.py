@@ -3,7 +3,8 @@
 Loops are calibrated once, on the baseline, and both sides use the same count. Then
 `rounds` rounds of ABBA (baseline, candidate, candidate, baseline), each a fresh worker
 process: drift of a shared machine hits both sides alike, and process-level luck (memory
-layout, hash seeds of other processes) is sampled many times instead of once.
+layout, hash seeds of other processes) is sampled many times instead of once. An interval
+that straddles `min_speedup` gets the same number of rounds once more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from perfopt.bench.stats import speedup_ci
+from perfopt.bench.stats import shift_ci
 from perfopt.config import Settings
 from perfopt.errors import SandboxError
 from perfopt.models import Measurement, StressSuite, Target
@@ -126,10 +127,14 @@ def compare_detailed(
     metric: str = "wall",
     extra_args: tuple[str, ...] = (),
     calibration: dict[str, Any] | None = None,
+    extend: bool = True,
 ) -> WallRun:
     """`compare`, keeping the groups and calibration; `extra_args` go to every worker
     (`--sync torch` for GPU code, reported as `metric`). `calibration`: what
-    `calibrate` returned, when it already ran."""
+    `calibrate` returned, when it already ran. `extend`: when the interval straddles
+    `min_speedup` with the point estimate above it, run the same number of rounds once
+    more and decide on all of them (one extension, always the same size: bounded, and
+    validated against A/A trials in bench/noise_floor.py)."""
     if not suite.cases:
         raise BenchFailed("benchmark", "no inputs to time")
     if target.qualname is None or target.language != "python":
@@ -163,10 +168,20 @@ def compare_detailed(
             cmd = worker_command(root, target, suite, cases_file, *timing)
             return lambda: [float(v) for v in run_worker(cmd, root, settings, name)["samples"]]
 
-        groups_a, groups_b = interleave(
-            side(baseline_root, "original"), side(candidate_root, "candidate"), rounds
-        )
-    point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
+        run_a, run_b = side(baseline_root, "original"), side(candidate_root, "candidate")
+        groups_a, groups_b = interleave(run_a, run_b, rounds)
+        point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
+        first = (low, high)
+        if extend and undecided(point, low, high, settings.min_speedup):
+            more_a, more_b = interleave(run_a, run_b, rounds)
+            groups_a, groups_b = groups_a + more_a, groups_b + more_b
+            point, low, high = wall_ci(groups_a, groups_b, settings.confidence)
+    total_rounds = len(groups_a) // 2
+    note = (f"{total_rounds} ABBA rounds, {len(groups_a)} workers per side, "
+            f"{samples} samples each after {WARMUP_SAMPLES} warm-up")
+    if total_rounds > rounds:
+        note += (f"; extended by {rounds} rounds (the first interval [{first[0]:.2f}, "
+                 f"{first[1]:.2f}] straddled {settings.min_speedup:.2f}x)")
     measurement = Measurement(
         metric=metric,
         baseline=tuple(v for g in groups_a for v in g),
@@ -177,8 +192,7 @@ def compare_detailed(
         confidence=settings.confidence,
         loops=loops,
         seconds_spent=time.perf_counter() - started,
-        note=f"{rounds} ABBA rounds, {len(groups_a)} workers per side, "
-        f"{samples} samples each after {WARMUP_SAMPLES} warm-up",
+        note=note,
     )
     return WallRun(
         measurement,
@@ -241,14 +255,22 @@ def calibrate(
         )
 
 
+def undecided(point: float, low: float, high: float, min_speedup: float) -> bool:
+    """More samples could still accept it: the interval straddles the threshold and the
+    point estimate clears it."""
+    return point >= min_speedup and low < min_speedup <= high
+
+
 def wall_ci(
     groups_a: list[list[float]] | tuple[tuple[float, ...], ...],
     groups_b: list[list[float]] | tuple[tuple[float, ...], ...],
     confidence: float,
 ) -> tuple[float, float, float]:
     # Samples inside one process are not independent (they share its memory layout and
-    # its moment on the machine), so the interval is computed over per-process medians.
-    return speedup_ci(
+    # its moment on the machine), so the interval is computed over per-process medians,
+    # with a rank interval (`shift_ci`): a burst that slows one or two whole workers moves
+    # a bootstrap of medians (the earlier statistic, `speedup_ci`) far more.
+    return shift_ci(
         [statistics.median(g) for g in groups_a],
         [statistics.median(g) for g in groups_b],
         confidence=confidence,

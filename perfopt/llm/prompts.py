@@ -16,7 +16,8 @@ class PromptError(ValueError):
     """A template was rendered with the wrong variables (a bug in perfopt, not the user's)."""
 
 
-TEMPLATES = ("system", "optimize", "refine", "fix_reply", "stress_conditions", "mine_skill")
+TEMPLATES = ("system", "optimize", "refine", "fix_reply", "stress_conditions", "stress_program",
+             "mine_skill")
 
 
 @cache

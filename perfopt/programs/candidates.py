@@ -78,5 +78,21 @@ class ProgramLLM:
         return self._guarded(lambda: refine(cand, gate, evidence, ctx, self.client,
                                             original_def=source), None)
 
+    def stress_code(self, source: str, language: str, statement: str | None,
+                    samples: list[str]) -> str | None:
+        """The model's stress conditions and input generator (perfopt.stress.conditions),
+        or None (with a warning) when it gave none."""
+        from perfopt.llm.engine import ask
+        from perfopt.stress.conditions import ask_for_code
+
+        def request() -> tuple[str | None, str]:
+            return ask_for_code(lambda template, **v: ask(self.client, template, **v),
+                                source, language, statement, samples)
+
+        code, note = self._guarded(request, (None, ""))
+        if code is None and note:
+            self.warn(f"stress: {note}")
+        return code
+
     def usage(self) -> dict[str, float]:
         return dict(self.client.usage.to_dict())

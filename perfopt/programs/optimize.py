@@ -19,16 +19,35 @@ ENGINES = ("auto", "offline", "llm")
 
 
 def stress_suite(program: Path, built: Built, samples_dir: Path, statement: str | None,
-                 out_dir: Path, options: ProgramOptions) -> StressSuite:
-    """The stressor's suite for `program` (its payloads are stdin files in `out_dir`)."""
-    from perfopt.stress.programs import ProgramStressOptions, stress_program
+                 out_dir: Path, options: ProgramOptions, llm: ProgramLLM | None = None,
+                 warn: Callable[[str], None] = lambda _: None) -> StressSuite:
+    """The stressor's suite for `program` (its payloads are stdin files in `out_dir`).
+    With a model, its performance-characterizing conditions and generator join the
+    search (perfopt.stress.conditions)."""
+    from perfopt.stress.conditions import ConditionRunner
+    from perfopt.stress.programs import ProgramStressOptions, sample_inputs, stress_program
 
     stress_options = ProgramStressOptions(
         budget_s=options.stress_budget_s, target_cost_s=options.stress_target_cost_s,
         max_case_s=options.stress_max_case_s, case_timeout_s=options.case_timeout_s)
-    return stress_program(program, built.language, samples_dir, statement, out_dir,
-                          budget_s=options.stress_budget_s, python=options.python,
-                          command=built.command, options=stress_options)
+    runner = None
+    if llm is not None:
+        samples = [p.read_text(encoding="utf-8", errors="replace")
+                   for p in sample_inputs(samples_dir)]
+        code = llm.stress_code(Path(program).read_text(encoding="utf-8"), built.language,
+                               statement, samples)
+        if code is not None:
+            runner = ConditionRunner(code, cwd=out_dir.parent)
+            if runner.error:
+                warn(f"stress: {runner.error}; stressing without the model's conditions")
+    try:
+        return stress_program(program, built.language, samples_dir, statement, out_dir,
+                              budget_s=options.stress_budget_s, python=options.python,
+                              command=built.command, options=stress_options,
+                              conditions=runner)
+    finally:
+        if runner is not None:
+            runner.close()
 
 
 def read_statement(inputs_dir: Path) -> str | None:
@@ -105,7 +124,8 @@ def optimize_program(program: Path, inputs_dir: Path, settings: Settings,
         except BuildError as exc:
             raise TargetError(f"{program.name} does not build: {exc}") from None
         note(f"stress: building inputs for {program.name} ({options.stress_budget_s:g} s)")
-        suite = stress_suite(program, built, inputs_dir, statement, work / "suite", options)
+        suite = stress_suite(program, built, inputs_dir, statement, work / "suite", options,
+                             llm, warn)
         baseline = prepare_baseline(program, language, suite, inputs_dir, settings, work,
                                     options, built=built)
         warnings.extend(baseline.notes)

@@ -179,13 +179,13 @@ def measure(baseline: Baseline, built: Built, settings: Settings) -> tuple[Measu
 def _extend(wall: Measurement, cmd_a: tuple[str, ...], cmd_b: tuple[str, ...],
             inputs: list[bytes], settings: Settings, cwd: Path) -> Measurement:
     from perfopt.bench.programs import compare_programs
-    from perfopt.bench.stats import speedup_ci
+    from perfopt.bench.stats import shift_ci
 
     more_settings = settings.replace(rounds=settings.rounds * EXTEND_FACTOR)
     (more,) = compare_programs(cmd_a, cmd_b, inputs, more_settings, cwd=cwd,
                                count_instructions=False)
     base, cand = wall.baseline + more.baseline, wall.candidate + more.candidate
-    point, low, high = speedup_ci(base, cand, settings.confidence)
+    point, low, high = shift_ci(base, cand, settings.confidence)
     return Measurement(
         metric="wall", baseline=base, candidate=cand, speedup=point, ci_low=low, ci_high=high,
         confidence=settings.confidence, loops=wall.loops,

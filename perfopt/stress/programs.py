@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from perfopt.models import StressCase, StressSuite, Target
+from perfopt.stress.conditions import SCALES, ConditionRunner, score
 from perfopt.stress.constraints import parse_constraints
 from perfopt.stress.stdin_gen import InputModel, Plan, knob_high, strategy_options
 from perfopt.stress.structure import infer_structure
@@ -61,6 +62,13 @@ class GenerationStats:
     rejected: int = 0  # exit != 0, or still running at case_timeout_s
     startup_s: float | None = None  # median empty-program cost subtracted from every run
     startup_runs: int = 0
+    # with a model (perfopt.stress.conditions): its conditions, how many of the suite's
+    # stress inputs meet each, and how its generator's inputs fared (counted above too)
+    conditions: tuple[str, ...] = ()
+    condition_hits: tuple[int, ...] = ()
+    model_generated: int = 0
+    model_accepted: int = 0
+    model_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,12 +89,17 @@ class ProgramStressOptions:
 
 @dataclass
 class _Tried:
-    plan: Plan
+    plan: Plan | None  # None for an input the model's generator wrote
     text: str
     cost: float  # net seconds, as the start-up median stood when it ran
     provenance: str
     note: str = ""
     gross: float = 0.0  # wall seconds
+    hits: tuple[bool, ...] = ()  # the model's conditions this input meets
+
+    @property
+    def score(self) -> float:
+        return score(self.cost, self.hits)
 
 
 @dataclass
@@ -103,6 +116,7 @@ class _Search:
     startup_cmd: list[str] = field(default_factory=list)
     startup: list[float] = field(default_factory=list)
     since_startup: int = 0
+    conditions: ConditionRunner | None = None
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -115,6 +129,12 @@ class _Search:
             text = self.model.render(plan)
         except (ValueError, KeyError, ZeroDivisionError, OverflowError, MemoryError):
             return None
+        return self.run_text(text, provenance, plan)
+
+    def run_text(self, text: str, provenance: str, plan: Plan | None = None,
+                 note: str = "") -> _Tried | None:
+        if self.left() <= 0.5:
+            return None
         digest = hashlib.sha256(text.encode()).hexdigest()
         if digest in self.seen:
             return None
@@ -122,13 +142,16 @@ class _Search:
         gross = self._time(text, count=True)
         if gross is None:
             return None
+        hits = self.conditions.check(text) if self.conditions is not None else ()
         best = _best(self)
-        if provenance == "mutated" and best is not None and self.net(gross) > best.cost * GAIN:
+        if (provenance == "mutated" and best is not None
+                and score(self.net(gross), hits) > best.score * GAIN):
             # an apparent gain is timed again: on a busy machine single runs swing by
             # tens of milliseconds, and a search that keeps lucky timings chases noise
             again = self._time(text)
             gross = min(gross, again) if again is not None else gross
-        tried = _Tried(plan, text, self.net(gross), provenance, plan.describe(), gross)
+        tried = _Tried(plan, text, self.net(gross), provenance,
+                       note or (plan.describe() if plan is not None else ""), gross, hits)
         self.tried.append(tried)
         return tried
 
@@ -202,10 +225,12 @@ def stress_program(
     command: Sequence[str] | None = None,
     target: Target | None = None,
     options: ProgramStressOptions | None = None,
+    conditions: ConditionRunner | None = None,
 ) -> StressSuite:
     """A suite of stdin files that make `program` slow; payloads written to `out_dir`."""
     return build_program_suite(program, language, samples_dir, statement, out_dir, budget_s,
-                               python, command=command, target=target, options=options).suite
+                               python, command=command, target=target, options=options,
+                               conditions=conditions).suite
 
 
 def build_program_suite(
@@ -220,9 +245,11 @@ def build_program_suite(
     command: Sequence[str] | None = None,
     target: Target | None = None,
     options: ProgramStressOptions | None = None,
+    conditions: ConditionRunner | None = None,
 ) -> ProgramStress:
     """`stress_program` plus how generation went; both written to `out_dir`
-    (`generation.json` holds the stats)."""
+    (`generation.json` holds the stats). `conditions`: the model's stress code, loaded
+    (perfopt.stress.conditions); its inputs join the search and its conditions reward it."""
     started = time.monotonic()
     options = options or ProgramStressOptions(budget_s=budget_s)
     program, out_dir = Path(program).resolve(), Path(out_dir).resolve()
@@ -234,7 +261,9 @@ def build_program_suite(
     noop = out_dir / ".startup_noop.py"  # not a case: no suite names it
     noop.write_text("", encoding="utf-8")
     search = _Search(None, cmd, program.parent, options, started + options.budget_s,
-                     startup_cmd=startup_command(cmd, program, noop))
+                     startup_cmd=startup_command(cmd, program, noop),
+                     conditions=conditions if conditions is not None and conditions.active
+                     else None)
     search.time_startup(STARTUP_FIRST)
     sample_gross: list[float | None] = []
     for text in texts:
@@ -247,6 +276,10 @@ def build_program_suite(
         sample_gross.append(min(r.seconds for r in runs) if all(r.ok for r in runs) else None)
     structure = infer_structure(texts, statement)
     complexity, chosen, sweep_kept = None, [], []
+    model_before = (search.attempts, search.failures)
+    if search.conditions is not None:  # the model's own inputs: they may need no grammar
+        _from_model(search, random.Random(options.seed + 2))
+    model_counts = (search.attempts - model_before[0], search.failures - model_before[1])
     if structure is not None:
         search.model = InputModel(structure, parse_constraints(statement or ""))
         sweep = _sweep(search, random.Random(options.seed))
@@ -255,21 +288,33 @@ def build_program_suite(
         floor = search.startup_s()
         complexity = fit_exponent([len(t.text) for t in sweep], [t.gross for t in sweep],
                                   floor=floor)
-        chosen = _choose(search.tried, options.max_case_s)
-        sweep_kept = [t for t in sweep[-SWEEP_KEPT:] if all(t is not c for c in chosen)]
+        sweep_kept = sweep[-SWEEP_KEPT:]
+    chosen = _choose(search.tried, options.max_case_s)
+    sweep_kept = [t for t in sweep_kept if all(t is not c for c in chosen)]
     cases = [_write(out_dir, f"sample-{k}", "sample", text, gross, samples[k].name, search)
              for k, (text, gross) in enumerate(zip(texts, sample_gross, strict=True))]
     for k, tried in enumerate(chosen):
         provenance = "generated" if tried.provenance == "sweep" else tried.provenance
+        note = tried.note
+        if tried.hits:
+            note = f"meets {sum(tried.hits)}/{len(tried.hits)} model conditions; {note}"
         cases.append(_write(out_dir, f"{provenance}-{k}", provenance, tried.text, tried.gross,
-                            tried.note, search, size=len(tried.text)))
+                            note, search, size=len(tried.text)))
     for k, tried in enumerate(sweep_kept):
         cases.append(_write(out_dir, f"sweep-{k}", "sweep", tried.text, tried.gross,
                             f"complexity fit only; {tried.note}", search,
                             size=len(tried.text)))
     noop.unlink(missing_ok=True)
-    stats = GenerationStats(search.attempts, search.attempts - search.failures, search.failures,
-                            round(search.startup_s(), 6), len(search.startup))
+    runner = search.conditions
+    names = tuple(runner.conditions) if runner is not None else ()
+    stats = GenerationStats(
+        search.attempts, search.attempts - search.failures, search.failures,
+        round(search.startup_s(), 6), len(search.startup),
+        conditions=names,
+        condition_hits=tuple(sum(1 for t in chosen if len(t.hits) > i and t.hits[i])
+                             for i in range(len(names))),
+        model_generated=model_counts[0], model_accepted=model_counts[0] - model_counts[1],
+        model_note=runner.error if runner is not None else "")
     (out_dir / STATS_FILE).write_text(json.dumps(asdict(stats), indent=2), encoding="utf-8")
     suite = StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
                         complexity=complexity)
@@ -315,9 +360,44 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
     return points
 
 
+def _from_model(search: _Search, rng: random.Random) -> None:
+    """The model's generator at growing scales, two seeds each, until an input costs the
+    target or gets too slow; every input is run on the original like any other."""
+    runner = search.conditions
+    assert runner is not None
+    for scale in SCALES:
+        costs = []
+        for _ in range(2):
+            if not runner.active or search.left() <= 1:
+                return
+            text = runner.generate(scale, rng.randrange(1 << 30))
+            if text is None:
+                continue
+            tried = search.run_text(text, "model", None, f"model generator at scale {scale:g}")
+            if tried is not None:
+                costs.append(tried.cost)
+                _shrink_text(search, tried, runner, scale, rng)
+        if costs and max(costs) >= search.options.target_cost_s:
+            return
+
+
+def _shrink_text(search: _Search, tried: _Tried, runner: ConditionRunner, scale: float,
+                 rng: random.Random) -> None:
+    """A model input over max_case_s, asked for again at a smaller scale."""
+    if tried.cost <= search.options.max_case_s or not runner.active:
+        return
+    smaller = scale * (search.options.target_cost_s / tried.cost) ** 0.5
+    text = runner.generate(smaller, rng.randrange(1 << 30))
+    if text is not None:
+        search.run_text(text, "model", None, f"model generator at scale {smaller:.3g}")
+
+
 def _best(search: _Search) -> _Tried | None:
-    fits = [t for t in search.tried if t.cost <= search.options.max_case_s]
-    return max(fits, key=lambda t: t.cost, default=None)
+    """The input the grammar search goes on from: the best score that fits, among the
+    inputs it can mutate (those with a plan)."""
+    fits = [t for t in search.tried
+            if t.cost <= search.options.max_case_s and t.plan is not None]
+    return max(fits, key=lambda t: t.score, default=None)
 
 
 def _explore(search: _Search) -> None:
@@ -358,7 +438,7 @@ def _mutate(search: _Search, rng: random.Random) -> None:
         tried = search.run(plan, "mutated")
         if tried is not None:
             _shrink_if_slow(search, tried)
-        stale = 0 if tried is not None and tried.cost > best.cost * GAIN else stale + 1
+        stale = 0 if tried is not None and tried.score > best.score * GAIN else stale + 1
         if stale >= STALE_LIMIT or search.attempts > 400:
             return  # a small input space, or a cost that does not move: enough
 
@@ -366,16 +446,17 @@ def _mutate(search: _Search, rng: random.Random) -> None:
 def _shrink_if_slow(search: _Search, tried: _Tried) -> None:
     """An input over max_case_s stays out of the suite; the same plan at a smaller scale
     keeps its shape within the time a suite may cost."""
-    if tried.cost <= search.options.max_case_s:
+    if tried.cost <= search.options.max_case_s or tried.plan is None:
         return
     scale = tried.plan.scale * (search.options.target_cost_s / tried.cost) ** 0.5
     search.run(Plan(scale, tried.plan.seed, tried.plan.choices), tried.provenance)
 
 
 def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:
-    """The costliest distinct inputs within max_case_s: the stress inputs."""
+    """The best-scoring distinct inputs within max_case_s (the costliest, without a
+    model's conditions): the stress inputs."""
     keep: list[_Tried] = []
-    for t in sorted((t for t in tried if t.cost <= max_case_s), key=lambda t: -t.cost):
+    for t in sorted((t for t in tried if t.cost <= max_case_s), key=lambda t: -t.score):
         if len(keep) >= BEST_KEPT:
             break
         if all(t.text != k.text for k in keep):

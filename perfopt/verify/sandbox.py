@@ -163,6 +163,49 @@ def run(
     )
 
 
+def start(
+    cmd: Sequence[str],
+    *,
+    cwd: Path | str,
+    memory_mb: int | None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """A long-lived sandboxed process with stdin/stdout pipes (a line-protocol worker):
+    the same limits, session and environment as `run`, registered for `kill_all`. The
+    caller bounds each exchange with its own timeout and ends it with `stop`."""
+    try:
+        proc = subprocess.Popen(
+            list(cmd),
+            cwd=str(cwd),
+            env=dict(scrubbed_env() if env is None else env),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
+        )
+    except OSError as exc:
+        raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
+    with _LIVE_LOCK:
+        _LIVE[proc.pid] = proc
+    return proc
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """End a process from `start` and everything it started."""
+    _kill_group(proc)
+    proc.kill()
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
+    proc.wait()
+    with _LIVE_LOCK:
+        _LIVE.pop(proc.pid, None)
+
+
 def kill_all() -> int:
     """Kill every live sandboxed process group (for the CLI's SIGINT/SIGTERM handler)."""
     with _LIVE_LOCK:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfopt.bench import critic, timing
-from perfopt.bench.stats import speedup_ci
+from perfopt.bench.stats import mann_whitney_rank, shift_ci, speedup_ci
 from perfopt.config import Settings
 from perfopt.models import StressCase, StressSuite, Target
 
@@ -44,6 +44,59 @@ def test_bad_samples_are_refused() -> None:
         speedup_ci([], [1.0])
     with pytest.raises(ValueError):
         speedup_ci([1.0, 0.0], [1.0, 1.0])
+
+
+def _with_u(m: int, n: int, u: int) -> tuple[list[float], list[float]]:
+    """Samples whose Mann-Whitney U (pairs x > y) is exactly u."""
+    y = [float(j) for j in range(n)]
+    x = []
+    for _ in range(m):
+        take = min(n, u)
+        u -= take
+        x.append(take - 0.5)
+    return x, y
+
+
+@pytest.mark.parametrize(("m", "n"), [(6, 6), (12, 12), (8, 5), (12, 10), (24, 24)])
+def test_rank_interval_uses_the_exact_critical_value(m: int, n: int) -> None:
+    from scipy import stats
+
+    c = mann_whitney_rank(m, n, 0.05)
+    assert c is not None
+    # scipy's exact test as the oracle: U = c is rejected at 5%, U = c + 1 is not
+    for u, rejected in ((c, True), (c + 1, False)):
+        x, y = _with_u(m, n, u)
+        p = stats.mannwhitneyu(x, y, method="exact", alternative="two-sided").pvalue
+        assert bool(p <= 0.05) is rejected, (m, n, u, p)
+    assert mann_whitney_rank(3, 3, 0.05) is None  # 20 arrangements: none rare enough
+
+
+def test_rank_interval_covers_and_resists_outlier_workers() -> None:
+    rng = random.Random(3)
+    covered = 0
+    for _ in range(400):
+        a = [1.0 + rng.gauss(0, 0.05) for _ in range(12)]
+        b = [1.0 + rng.gauss(0, 0.05) for _ in range(12)]
+        _, low, high = shift_ci(a, b)
+        covered += low <= 1.0 <= high
+    assert 0.92 <= covered / 400 <= 0.99
+    # 1.25x, with two workers per side caught by a burst that makes them 1.6x slower
+    base = [1.25 + rng.gauss(0, 0.02) for _ in range(12)]
+    cand = [1.0 + rng.gauss(0, 0.02) for _ in range(12)]
+    base[3] *= 1.6
+    cand[7] *= 1.6
+    cand[8] *= 1.6
+    point, low, high = shift_ci(base, cand)
+    assert 1.15 < low <= point <= high < 1.4
+    assert speedup_ci(base, cand)[1] < low  # the bootstrap of medians is pulled further
+    assert shift_ci([3.0] * 4, [1.0] * 4) == (3.0, 3.0, 3.0)
+
+
+def test_undecided_means_more_rounds_could_accept() -> None:
+    assert timing.undecided(1.2, 1.0, 1.4, 1.05)
+    assert not timing.undecided(1.2, 1.06, 1.4, 1.05)  # already accepted
+    assert not timing.undecided(1.01, 0.9, 1.1, 1.05)  # point below: not worth it
+    assert not timing.undecided(1.5, 0.9, 1.04, 1.05)  # cannot reach it
 
 
 # --- real timing on a tiny project --------------------------------------------------

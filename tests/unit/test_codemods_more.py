@@ -174,7 +174,7 @@ def test_precompile_property(lines):
     assert_same(SCRUB, run("precompile-regex", SCRUB), "scrub", lines)
 
 
-# --- program codemods: fast-stdin-input, print-join-output ------------------------------
+# --- program codemods: main-function-locals, fast-stdin-input, print-join-output -------
 
 PROGRAM = """\
 n = int(input())
@@ -204,9 +204,10 @@ def run_program(source: str, stdin: str, tmp: Path) -> tuple[int, str]:
 def test_program_codemods_apply_and_chain():
     found = dict(apply_all_program(PROGRAM))
     assert set(found) == {
+        "main-function-locals",
         "fast-stdin-input",
         "print-join-output",
-        "fast-stdin-input+print-join-output",
+        "main-function-locals+fast-stdin-input+print-join-output",
     }
     assert "def input():" in found["fast-stdin-input"]
     joined = found["print-join-output"]
@@ -241,6 +242,54 @@ def test_program_codemods_property(tmp_path_factory, rows):
     expected = run_program(PROGRAM, stdin, tmp)
     for _, source in apply_all_program(PROGRAM):
         assert run_program(source, stdin, tmp) == expected
+
+
+def test_main_locals_moves_everything_after_the_prologue():
+    src = '"""doc"""\nfrom __future__ import annotations\nimport sys\n\n' + PROGRAM
+    new = CODEMODS["main-function-locals"].rewrite(src)
+    head, _, rest = new.partition("def main():\n")
+    assert head.startswith('"""doc"""\nfrom __future__ import annotations\n')
+    assert "import sys" not in head  # moved: a local import is a fast name too
+    assert rest.endswith("\n\n\nmain()\n")
+    assert "    total = 0\n    for r in rows:\n        total += len(r)\n" in rest
+
+
+def test_main_locals_keeps_late_bound_helpers(tmp_path):
+    # a helper that reads a name bound later in the script: a closure cell after the move
+    src = "def f(x):\n    return x + k\n\nk = int(input())\nfor i in range(3):\n    print(f(i))\n"
+    new = CODEMODS["main-function-locals"].rewrite(src)
+    assert new is not None and new.startswith("def main():\n    def f(x):")
+    expected = (0, "5\n6\n7\n")
+    assert run_program(new, "5\n", tmp_path) == run_program(src, "5\n", tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "x = 1\n",  # no module-level loop: nothing to win
+        "for i in range(3):\n    x = i\n\ndef g():\n    global x\n    x = 1\n",
+        "from math import *\nfor i in range(3):\n    print(sqrt(i))\n",
+        "for i in range(3):\n    print(eval('i'))\n",
+        "for i in range(3):\n    print(globals()['i'])\n",
+        "import sys\nfor i in range(3):\n    print(sys.modules[__name__])\n",
+        "n: int\nfor i in range(3):\n    n = i\n",
+        "import pickle\nclass P: pass\nfor i in range(3):\n    pickle.dumps(P())\n",
+        # input() is the builtin until the rebinding: inside main() it would be unbound
+        "n = int(input())\ninput = lambda: '1'\nfor i in range(n):\n    print(input())\n",
+        "print = print\nfor i in range(2):\n    print(i)\n",
+        "if True:\n    input = lambda: '1'\nfor i in range(2):\n    print(input())\n",
+        "for i in range(3):\n    print([y := i for _ in 'ab'])\nprint(y)\n",
+        "main = _main = _perfopt_main = 1\nfor i in range(2):\n    print(i)\n",
+    ],
+)
+def test_main_locals_refuses(src):
+    assert CODEMODS["main-function-locals"].rewrite(src) is None
+
+
+def test_main_locals_picks_a_free_name():
+    src = "def main():\n    print(1)\n\nfor i in range(2):\n    main()\n"
+    new = CODEMODS["main-function-locals"].rewrite(src)
+    assert new.startswith("def _main():\n    def main():") and new.endswith("\n_main()\n")
 
 
 def test_fast_stdin_keeps_eof_and_newlines(tmp_path):

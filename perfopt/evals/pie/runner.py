@@ -154,9 +154,14 @@ def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
         return base  # nothing to verify: the original stays, speedup 1.0
     samples = select_tests(pair, work / "tests")
     built = build(pair.slow_code, lang, work / "original", "original", popts)
-    suite = stress_suite(slow, built, samples, pair.statement, work / "suite", popts)
+    notes: list[str] = []
+    llm = (ProgramLLM.create(settings, Path(options.out_dir), notes.append)
+           if options.engine == "llm" else None)
+    # with a model, its performance-characterizing conditions steer the stressor too
+    suite = stress_suite(slow, built, samples, pair.statement, work / "suite", popts,
+                         llm, notes.append)
     baseline = prepare_baseline(slow, lang, suite, samples, settings, work, popts, built=built)
-    notes = list(baseline.notes)
+    notes += baseline.notes
     from perfopt.programs.verify import check_candidate
 
     ref: CandidateResult | None = None
@@ -168,7 +173,6 @@ def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
     if options.engine == "reference" and ref is not None:
         results = [ref]
     elif options.engine == "llm":
-        llm = ProgramLLM.create(settings, Path(options.out_dir), notes.append)
         cands = codemod_candidates(pair.slow_code, target)
         cands += llm.generate(target, pair.slow_code, suite) if llm else []
         results = verify_all(cands, baseline, settings, suite, llm)

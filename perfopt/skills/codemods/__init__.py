@@ -37,6 +37,7 @@ def _registry() -> dict[str, Codemod]:
         dict_get,
         fast_stdin,
         heapq_topk,
+        main_locals,
         membership_set,
         pop0_deque,
         precompile_regex,
@@ -44,7 +45,10 @@ def _registry() -> dict[str, Codemod]:
         sorted_minmax,
     )
 
+    # main-function-locals first: chained after it, the function codemods also reach the
+    # script's former module-level code (now inside main)
     modules = (
+        main_locals,
         membership_set,
         concat_join,
         pop0_deque,

@@ -1,0 +1,139 @@
+"""Performance-characterizing conditions from a model, used as rewards (after WEDGE).
+
+With a model configured, the program stressor asks it once, with the program, its
+statement and sample inputs, for
+- conditions: what drives the cost up, each a Python predicate over the stdin text
+  (`CONDITIONS = {"n is near its bound and most values repeat": lambda text: ...}`);
+- a generator `generate(scale, rng) -> str` writing one input that meets them, `scale`
+  in (0, 1] growing towards the statement's bounds.
+
+The code is the model's, so it is untrusted: it runs in a sandboxed subprocess
+(`_cond_worker.py`: memory limit, no credentials, a time limit per request), never in
+perfopt. Its inputs are held to the same rule as every generated input (valid only when
+the original program exits 0 within the time limit), and the search rewards reaching the
+conditions: an input's score is its cost times 1 + CONDITION_BONUS x the share of
+conditions it meets, so between inputs of similar cost the one meeting more conditions
+leads the mutation search. A model that fails, times out or writes broken code turns this
+off with a note; the stressor goes on without it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import select
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from perfopt.verify import sandbox
+
+CONDITION_BONUS = 0.25
+REQUEST_TIMEOUT_S = 5.0  # one check or one generate call
+MEMORY_MB = 1024
+SCALES = (0.125, 0.25, 0.5, 1.0)  # the generator is asked for inputs at these scales
+MAX_SAMPLE_CHARS = 1500  # of each sample shown to the model
+_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
+
+
+def code_from_reply(reply: str) -> str | None:
+    """The python block that defines generate(...), else None."""
+    for block in _BLOCK.findall(reply or ""):
+        if re.search(r"^def generate\s*\(", block, re.MULTILINE):
+            return block
+    return None
+
+
+class ConditionRunner:
+    """The model's stress code, loaded in a sandboxed worker; every call is bounded by
+    REQUEST_TIMEOUT_S and a failure switches the runner off (`error` says why)."""
+
+    def __init__(self, code: str, *, cwd: Path, python: str = sys.executable) -> None:
+        self.conditions: list[str] = []
+        self.error = ""
+        worker = Path(__file__).with_name("_cond_worker.py")
+        # -I: the model's code sees neither perfopt nor the user's environment variables
+        self._proc: Any = sandbox.start([python, "-I", str(worker)], cwd=cwd,
+                                        memory_mb=MEMORY_MB)
+        reply = self._ask({"code": code})
+        if reply is not None:
+            self.conditions = [str(c) for c in reply.get("conditions", [])]
+
+    @property
+    def active(self) -> bool:
+        return self._proc is not None
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        if self._proc is None:
+            return None
+        try:
+            self._proc.stdin.write((json.dumps(request) + "\n").encode())
+            self._proc.stdin.flush()
+            ready, _, _ = select.select([self._proc.stdout], [], [], REQUEST_TIMEOUT_S)
+            line = self._proc.stdout.readline() if ready else b""
+        except (OSError, ValueError) as exc:
+            return self._fail(f"the stress code's worker stopped: {exc}")
+        if not line:
+            return self._fail(f"the stress code took over {REQUEST_TIMEOUT_S:g} s or exited")
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return self._fail("the stress code's worker answered garbage")
+        if not reply.get("ok"):
+            if "code" in request:
+                return self._fail(f"the stress code does not load: {reply.get('error')}")
+            return None  # one failing call (a generator that raised at this scale)
+        return reply
+
+    def _fail(self, why: str) -> None:
+        self.error = why
+        self.close()
+        return None
+
+    def check(self, text: str) -> tuple[bool, ...]:
+        """Which conditions `text` meets (all False once the runner is off)."""
+        if not self.conditions:
+            return ()
+        reply = self._ask({"op": "check", "text": text})
+        hits = reply.get("hits", []) if reply else []
+        return tuple(bool(h) for h in hits) or (False,) * len(self.conditions)
+
+    def generate(self, scale: float, seed: int) -> str | None:
+        reply = self._ask({"op": "generate", "scale": scale, "seed": seed})
+        text = reply.get("text") if reply else None
+        return text if isinstance(text, str) and text.strip() else None
+
+    def close(self) -> None:
+        if self._proc is not None:
+            sandbox.stop(self._proc)
+            self._proc = None
+
+    def __enter__(self) -> ConditionRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def score(cost: float, hits: Sequence[bool]) -> float:
+    """What the search maximizes: cost, raised by the share of conditions met."""
+    if not hits:
+        return cost
+    return cost * (1.0 + CONDITION_BONUS * sum(hits) / len(hits))
+
+
+def ask_for_code(ask: Callable[..., str], source: str, language: str,
+                 statement: str | None, samples: Sequence[str]) -> tuple[str | None, str]:
+    """(code, note): one model request through `ask(template, **variables)`."""
+    shown = "\n\n".join(f"Sample {k + 1}:\n```\n{text[:MAX_SAMPLE_CHARS]}\n```"
+                        for k, text in enumerate(samples[:3])) or "(none)"
+    started = time.monotonic()
+    reply = ask("stress_program", language=language, code=source,
+                statement=(statement or "(no statement)")[:6000], samples=shown)
+    code = code_from_reply(reply)
+    took = time.monotonic() - started
+    if code is None:
+        return None, f"the model's reply had no generate() block ({took:.1f} s)"
+    return code, f"stress conditions from the model ({took:.1f} s)"
