@@ -174,6 +174,8 @@ def main() -> int:
         try:
             if job["seed"] < 0:
                 args, kwargs = _hinted(func, int(job["factor"]), rng)
+            elif job["strategy"] == "as-is":  # the seed's own cost
+                args, kwargs = seeds[job["seed"]]
             else:
                 base_args, base_kwargs = seeds[job["seed"]]
                 # each argument grows, never the argument list itself

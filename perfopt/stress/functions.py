@@ -9,6 +9,7 @@ and calling the target run project code. The size sweep gives an empirical expon
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -120,6 +121,13 @@ def stress_function(
     seed_files = [seed_folder / c.payload for c in by_size[:SEEDS_SCALED]]
     runner = _Runner(root, module_name(target.file), path, seed_files, out_dir, python,
                      options, time.monotonic() + options.budget_s)
+    if seed_files:  # the seeds' own costs: what a slowdown is measured against
+        measured = runner.run([(i, 1.0, "as-is") for i in range(len(seed_files))])
+        for point in measured:
+            (out_dir / point.file).unlink(missing_ok=True)  # a copy of the seed
+            seed_case = by_size[point.seed]
+            cases = [dataclasses.replace(c, cost=point.cost) if c is seed_case else c
+                     for c in cases]
     sweep: list[_Point] = []
     for index in range(len(seed_files)) if seed_files else [-1]:
         sweep.extend(_ladder(runner, index))
@@ -139,6 +147,10 @@ def stress_function(
             id=Path(point.file).stem, provenance="sweep" if point.strategy == "random"
             else "scaled", payload=point.file, size=point.size, cost=point.cost,
             note=f"seed {point.seed} x{point.factor:g} {point.strategy}"))
+    kept_files = {c.payload for c in cases}
+    for stale in out_dir.glob("scaled-*.pkl"):  # variants tried but not kept
+        if stale.name not in kept_files:
+            stale.unlink(missing_ok=True)
     note = "; ".join(dict.fromkeys(runner.errors))[:500]
     if note and not any(c.provenance in ("sweep", "scaled") for c in cases):
         cases = [*cases[:-1], _noted(cases[-1], note)] if cases else []

@@ -79,6 +79,11 @@ def test_quadratic_function_sweeps_to_exponent_two(project, tmp_path):
     payload = pickle.loads((Path(suite.folder) / scaled[-1].payload).read_bytes())
     assert set(payload) == {"args", "kwargs"} and len(payload["args"]) == 1
     assert all(isinstance(x, int) for x in payload["args"][0])
+    # the captured seed is timed too: the slowdown of the stress inputs is against it
+    (seed,) = [c for c in suite.cases if c.provenance == "captured"]
+    assert seed.cost is not None and 0 < seed.cost < max(c.cost for c in scaled) / 100
+    assert sorted(p.name for p in Path(suite.folder).iterdir()) == sorted(
+        c.payload for c in suite.cases)  # no stray copies
 
 
 @pytest.mark.slow
