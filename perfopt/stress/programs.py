@@ -7,6 +7,10 @@
    original exits 0 within `case_timeout_s` (the judge's notion of a valid input).
 3. Search: at the best scale, try each variable's value strategies (sorted, all equal,
    path-shaped tree...), then mutate the best plans at random, keeping what costs more.
+With a model (perfopt.stress.conditions), its input generator runs first at growing scales
+(provenance "model"; it needs no grammar), and an input's score is its cost raised by the
+share of the model's performance-characterizing conditions it meets: the score, not the
+bare cost, ranks the search and picks the stress inputs.
 The suite holds the samples (provenance "sample", for correctness), the costliest distinct
 inputs found ("generated"/"mutated": the stress inputs) and the sweep points kept only for
 the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out).

@@ -141,3 +141,25 @@ def test_code_from_reply_needs_a_generator() -> None:
     assert code_from_reply("no code here") is None
     assert code_from_reply("```python\nCONDITIONS = {}\n```") is None
     assert "def generate" in code_from_reply(GOOD)
+
+
+@pytest.mark.slow
+def test_optimize_program_asks_the_model_for_stress_conditions_first(tmp_path: Path,
+                                                                       llm_server) -> None:
+    from perfopt.programs import optimize_program
+
+    prog, samples = program(tmp_path)
+    (samples / "statement.txt").write_text(STATEMENT)
+    # the stress request, then the optimize request (a reply without code: no candidate)
+    llm_server.push(Reply(GOOD), *[Reply("I cannot improve this.")] * 4)
+    settings = Settings(model="test-model", base_url=llm_server.base_url, cache=False,
+                        rounds=3, timeout_s=30.0,
+                        extra={"stress_budget_s": 6.0, "stress_target_cost_s": 0.2,
+                               "stress_max_case_s": 0.5})
+    run = optimize_program(prog, samples, settings, engine="llm")
+    first = llm_server.chat_requests[0].text
+    assert "Find the inputs that make this python program slowest" in first
+    assert "a.count(7) * 2 > n" in first and "1 <= N <= 2000" in first
+    assert len(llm_server.chat_requests) >= 2  # then the candidates were asked for
+    assert not any(w.startswith("stress:") for w in run.warnings), run.warnings
+    assert prog.read_text() == PROGRAM
