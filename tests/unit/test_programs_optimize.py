@@ -50,5 +50,7 @@ def test_codemod_candidate_goes_through_every_gate(tmp_path: Path):
     assert fast.verdict.gate in ("accepted", "benchmark"), fast.verdict.reason  # was equivalent
     assert fast.measurements and fast.measurements[0].metric == "wall"
     assert prog.read_text() == READS_LINES  # nothing applied without apply=True
-    if fast.verdict.accepted:
-        assert run.patch == fast.diff and "sys.stdin" in run.patch
+    accepted = [r for r in run.results if r.verdict.accepted]
+    if accepted:  # the patch is the best accepted candidate's (several codemods apply)
+        assert run.patch in {r.diff for r in accepted}
+        assert "sys.stdin" in run.patch or "def main():" in run.patch
