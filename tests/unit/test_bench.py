@@ -176,7 +176,9 @@ def test_a_a_is_not_accepted(tmp_path: Path) -> None:
     base = _tree(tmp_path / "base", WORK)
     same = _tree(tmp_path / "same", WORK)
     aa = timing.compare(base, same, TARGET, _suite(tmp_path / "suite"), FAST)
-    assert aa.metric == "wall" and len(aa.baseline) == len(aa.candidate) == 18
+    assert aa.metric == "wall" and len(aa.baseline) == len(aa.candidate)
+    # 3 rounds x 2 workers x 3 samples; once more when the first interval straddled 1.05
+    assert len(aa.baseline) == 18 or (len(aa.baseline) == 36 and "extended by 3" in aa.note)
     assert aa.ci_low < 1.05
     assert not critic.accept([aa], critic.policy_from_settings(FAST)).accepted
 

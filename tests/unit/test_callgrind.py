@@ -132,7 +132,9 @@ def test_measure_all_wall_only_when_asked(tmp_path: Path) -> None:
         SETTINGS.replace(metric="wall", rounds=1),
     )
     assert [m.metric for m in ms] == ["wall"]
-    assert len(ms[0].baseline) == 2 * 3
+    # 1 round x 2 workers x 3 samples; twice that when the first interval straddled 1.05
+    assert len(ms[0].baseline) == 2 * 3 or (len(ms[0].baseline) == 4 * 3
+                                            and "extended" in ms[0].note)
 
 
 def test_costliest_cases_that_fit_the_budget_are_chosen() -> None:
