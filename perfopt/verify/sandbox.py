@@ -98,6 +98,37 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         pass
 
 
+def _spawn(
+    cmd: Sequence[str] | str,
+    cwd: Path | str,
+    memory_mb: int | None,
+    env: Mapping[str, str] | None,
+    *,
+    stdin: int,
+    stderr: int,
+    shell: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Popen in a new session with the limits and the scrubbed environment, registered
+    for `kill_all`: what `run` and `start` share."""
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            cwd=str(cwd),
+            env=dict(scrubbed_env() if env is None else env),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            shell=shell,
+            start_new_session=True,
+            preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
+        )
+    except OSError as exc:
+        raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
+    with _LIVE_LOCK:
+        _LIVE[proc.pid] = proc
+    return proc
+
+
 def run(
     cmd: Sequence[str] | str,
     *,
@@ -115,22 +146,9 @@ def run(
     """
     data = stdin.encode() if isinstance(stdin, str) else stdin
     started = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            cmd if shell or isinstance(cmd, str) else list(cmd),
-            cwd=str(cwd),
-            env=dict(scrubbed_env() if env is None else env),
-            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            shell=shell,
-            start_new_session=True,
-            preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
-        )
-    except OSError as exc:
-        raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
-    with _LIVE_LOCK:
-        _LIVE[proc.pid] = proc
+    proc = _spawn(cmd if shell or isinstance(cmd, str) else list(cmd), cwd, memory_mb, env,
+                  stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+                  stderr=subprocess.PIPE, shell=shell)
     timed_out = False
     try:
         try:
@@ -173,22 +191,8 @@ def start(
     """A long-lived sandboxed process with stdin/stdout pipes (a line-protocol worker):
     the same limits, session and environment as `run`, registered for `kill_all`. The
     caller bounds each exchange with its own timeout and ends it with `stop`."""
-    try:
-        proc = subprocess.Popen(
-            list(cmd),
-            cwd=str(cwd),
-            env=dict(scrubbed_env() if env is None else env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
-        )
-    except OSError as exc:
-        raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
-    with _LIVE_LOCK:
-        _LIVE[proc.pid] = proc
-    return proc
+    return _spawn(list(cmd), cwd, memory_mb, env, stdin=subprocess.PIPE,
+                  stderr=subprocess.DEVNULL)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
