@@ -35,13 +35,16 @@ REQUEST_TIMEOUT_S = 5.0  # one check or one generate call
 MEMORY_MB = 1024
 SCALES = (0.125, 0.25, 0.5, 1.0)  # the generator is asked for inputs at these scales
 MAX_SAMPLE_CHARS = 1500  # of each sample shown to the model
-_BLOCK = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
 
 
 def code_from_reply(reply: str) -> str | None:
     """The python block that defines generate(...), else None."""
-    for block in _BLOCK.findall(reply or ""):
-        if re.search(r"^def generate\s*\(", block, re.MULTILINE):
+    from perfopt.llm.parse import fenced_blocks
+
+    for tag, block in fenced_blocks(reply or ""):
+        if tag in ("", "python", "py", "python3") and re.search(
+            r"^def generate\s*\(", block, re.MULTILINE
+        ):
             return block
     return None
 
