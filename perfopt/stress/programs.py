@@ -390,7 +390,7 @@ def _shrink_text(search: _Search, tried: _Tried, runner: ConditionRunner, scale:
     """A model input over max_case_s, asked for again at a smaller scale."""
     if tried.cost <= search.options.max_case_s or not runner.active:
         return
-    smaller = scale * (search.options.target_cost_s / tried.cost) ** 0.5
+    smaller = _scaled_down(search, tried, scale)
     text = runner.generate(smaller, rng.randrange(1 << 30))
     if text is not None:
         search.run_text(text, "model", None, f"model generator at scale {smaller:.3g}")
@@ -452,8 +452,14 @@ def _shrink_if_slow(search: _Search, tried: _Tried) -> None:
     keeps its shape within the time a suite may cost."""
     if tried.cost <= search.options.max_case_s or tried.plan is None:
         return
-    scale = tried.plan.scale * (search.options.target_cost_s / tried.cost) ** 0.5
+    scale = _scaled_down(search, tried, tried.plan.scale)
     search.run(Plan(scale, tried.plan.seed, tried.plan.choices), tried.provenance)
+
+
+def _scaled_down(search: _Search, tried: _Tried, scale: float) -> float:
+    """The scale at which an input that cost too much should cost about target_cost_s
+    (assuming roughly quadratic growth)."""
+    return scale * (search.options.target_cost_s / tried.cost) ** 0.5
 
 
 def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:
