@@ -54,6 +54,7 @@ SAMPLE_RUNS = 2  # a sample's cost is the min of this many runs (the first run p
 STARTUP_FIRST = 2  # empty-program runs before anything else
 STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drifts)
 NET_FLOOR_S = 0.001  # a net cost never drops below this: ratios stay finite
+WRITE_RESERVE_S = 1.0  # of the budget, kept for writing the suite after the search
 STATS_FILE = "generation.json"
 
 
@@ -264,7 +265,8 @@ def build_program_suite(
     texts = [p.read_text(encoding="utf-8", errors="replace") for p in samples]
     noop = out_dir / ".startup_noop.py"  # not a case: no suite names it
     noop.write_text("", encoding="utf-8")
-    search = _Search(None, cmd, program.parent, options, started + options.budget_s,
+    deadline = started + max(options.budget_s - WRITE_RESERVE_S, options.budget_s / 2)
+    search = _Search(None, cmd, program.parent, options, deadline,
                      startup_cmd=startup_command(cmd, program, noop),
                      conditions=conditions if conditions is not None and conditions.active
                      else None)
