@@ -61,8 +61,9 @@ class StressCase:
     holding the pickled `(args, kwargs)` for a function, or the stdin bytes for a program."""
 
     id: str
-    # "captured", "hypothesis", "scaled", "sweep", "sample", "generated", "mutated",
-    # "model" (a model's input generator), "llm"
+    # "captured", "hinted" (Hypothesis, from type hints: seeds when nothing was captured),
+    # "hypothesis" (its targeted search), "scaled", "sweep", "sample", "generated",
+    # "mutated", "model" (a model's input generator), "llm"
     provenance: str
     payload: str
     size: int | None = None

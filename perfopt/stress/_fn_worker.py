@@ -1,13 +1,17 @@
 """Child side of function stressing: build scaled variants of seed arguments, call the
 target on each, time it and pickle the arguments of the calls that returned.
 
-Standard library only, run as a file (`python _fn_worker.py`) in the project folder with
-the project's interpreter, so it works where perfopt itself is not installed. Unpickling
+Run as a file (`python _fn_worker.py`) in the project folder with the project's
+interpreter, so it works where perfopt itself is not installed: standard library only,
+except that the search imports Hypothesis (and says so when it is missing). Unpickling
 seeds and calling the target run project code: that is why it is a separate process.
 
 Request (JSON on stdin): {"resolver": path of _capture_plugin.py, "module", "path",
-"seeds": [pickle paths], "jobs": [{"seed": index or -1 (from type hints), "factor",
-"strategy", "rng", "out"}]}. Reply (JSON on stdout, last line): one result per job.
+"seeds": [pickle paths], "max_call_s" (a call still running then is stopped), then either
+"jobs": [{"seed": index, "factor", "strategy", "rng", "out"}] (one result per job) or
+"search": {"seed": index or -1 (type hints), "factors", "examples", "budget_s", "outs"}
+(Hypothesis's targeted search; one result per kept input).
+Reply (JSON on stdout, last line): {"results": [...]}.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ import inspect
 import json
 import pickle
 import random
+import signal
 import string
 import sys
 import time
 import typing
 
+STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
 MAX_ELEMENTS = 200_000  # no collection grows past this many elements
 MAX_CHARS = 1_000_000
 REPEATS = 5
@@ -112,42 +118,6 @@ def transform(value, factor: float, strategy: str, rng: random.Random, depth: in
     return value
 
 
-def from_hint(hint, size: int, rng: random.Random):  # noqa: ANN001, ANN201
-    """A value of an annotated type, `size` elements long for collections."""
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is int:
-        return rng.randint(-(10**6), 10**6)
-    if hint is float:
-        return rng.uniform(-1e6, 1e6)
-    if hint is str:
-        return "".join(rng.choice(string.ascii_lowercase) for _ in range(size))
-    if hint is bool:
-        return rng.random() < 0.5
-    if origin in (list, collections.abc.Sequence, set, frozenset):
-        inner = args[0] if args else int
-        items = [from_hint(inner, max(1, size // 100), rng) for _ in range(size)]
-        return items if origin is not set and origin is not frozenset else origin(items)
-    if origin is tuple and args and args[-1] is not Ellipsis:
-        return tuple(from_hint(a, size, rng) for a in args)
-    if origin is dict and args:
-        return {from_hint(args[0], 8, rng): from_hint(args[1], 8, rng) for _ in range(size)}
-    raise TypeError(f"no generator for {hint!r}")
-
-
-def _hinted(func, size: int, rng: random.Random) -> tuple[tuple, dict]:  # noqa: ANN001
-    hints = typing.get_type_hints(func)
-    args = []
-    for name, param in inspect.signature(func).parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            continue
-        if name not in hints:
-            if param.default is not param.empty:
-                continue
-            raise TypeError(f"parameter {name} has no type hint")
-        args.append(from_hint(hints[name], size, rng))
-    return tuple(args), {}
-
-
 def measure(value) -> int:  # noqa: ANN001
     """Elements in a value, nested collections included: the sweep's size axis."""
     if isinstance(value, (str, bytes)):
@@ -159,6 +129,147 @@ def measure(value) -> int:  # noqa: ANN001
     return 1 if isinstance(value, int) else 0
 
 
+class TooSlow(BaseException):  # noqa: N818
+    """A call ran past its limit (raised from a timer signal; a BaseException, so the
+    target's own `except Exception` does not swallow it)."""
+
+
+def _alarm(signum, frame):  # noqa: ANN001, ANN202
+    raise TooSlow
+
+
+def time_call(func, args: tuple, kwargs: dict, limit_s: float | None = None) -> float:  # noqa: ANN001
+    """Seconds of one call on copies of the arguments (the min of a few while cheap).
+    With `limit_s` (POSIX), a call still running then is interrupted: TooSlow."""
+    cost, spent = float("inf"), 0.0
+    timer = limit_s is not None and hasattr(signal, "setitimer")
+    if timer:
+        signal.signal(signal.SIGALRM, _alarm)
+    for _ in range(REPEATS):  # fast calls: the min of a few, timer noise is large
+        call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        gc.collect()  # as timeit does: no collection of the copies mid-call
+        gc.disable()
+        try:
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, limit_s)
+            started = time.perf_counter()
+            func(*call_args, **call_kwargs)
+            once = time.perf_counter() - started
+        finally:
+            if timer:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            gc.enable()
+        cost, spent = min(cost, once), spent + once
+        if spent > REPEAT_UNDER_S:
+            break
+    return cost
+
+
+def _hint_strategy(func):  # noqa: ANN001, ANN202
+    """Hypothesis strategy of (args, kwargs) from the type hints of the required
+    parameters (those with defaults keep them)."""
+    from hypothesis import strategies as st
+
+    hints = typing.get_type_hints(func)
+    parts = []
+    for name, param in inspect.signature(func).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.default is not param.empty:
+            continue
+        if name not in hints:
+            raise TypeError(f"parameter {name} has no type hint and no captured call")
+        parts.append(st.from_type(hints[name]))
+    return st.tuples(st.tuples(*parts), st.just({}))
+
+
+def _plan_strategy(seed: tuple[tuple, dict], factors: list[float]):  # noqa: ANN202
+    """Hypothesis strategy of a variant plan of one seed: a size factor among those the
+    sweep reached, a value strategy per argument, a random seed. The plan is small (so
+    Hypothesis can search it); `transform` grows it into the real arguments."""
+    from hypothesis import strategies as st
+
+    count = len(seed[0]) + len(seed[1])
+    return st.tuples(st.sampled_from(factors),
+                     st.tuples(*[st.sampled_from(("random", *STRATEGIES))] * count),
+                     st.integers(0, 2**32 - 1))
+
+
+def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
+    """Hypothesis's targeted search (`hypothesis.target`) for costly calls: from the type
+    hints (`spec["seed"]` < 0: valid argument sets, the largest kept) or over variant plans
+    of one seed (the costliest within max_call_s kept). Examples stop being tried at the
+    deadline. Each kept input is pickled to the next of `spec["outs"]`."""
+    try:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
+    except ImportError:
+        return [{"ok": False, "error": "hypothesis is not installed for this interpreter"
+                 " (pip install hypothesis): no generated inputs"}]
+    deadline = time.monotonic() + spec["budget_s"]
+    max_call_s = spec["max_call_s"]  # the request's, copied in by main
+    found: list[tuple[float, float, int, bytes, str]] = []  # rank, cost, size, blob, note
+    errors: list[str] = []
+    hinted = spec["seed"] < 0
+    if hinted:
+        strategy = _hint_strategy(func)
+    else:
+        strategy = _plan_strategy(seeds[spec["seed"]], spec["factors"])
+
+    def build(drawn):  # noqa: ANN001, ANN202
+        if hinted:
+            args, kwargs = drawn
+            return args, kwargs, "hypothesis from type hints"
+        factor, strategies, rng_seed = drawn
+        rng = random.Random(rng_seed)
+        base_args, base_kwargs = seeds[spec["seed"]]
+        how = iter(strategies)
+        args = tuple(transform(a, factor, next(how), rng) for a in base_args)
+        kwargs = {k: transform(v, factor, next(how), rng) for k, v in base_kwargs.items()}
+        return args, kwargs, f"hypothesis target: x{factor:g} {','.join(strategies)}"
+
+    @settings(max_examples=spec["examples"], deadline=None, database=None, derandomize=True,
+              phases=(Phase.generate, Phase.target), suppress_health_check=list(HealthCheck),
+              verbosity=Verbosity.quiet)
+    @given(strategy)
+    def probe(drawn) -> None:  # noqa: ANN001
+        if time.monotonic() > deadline:
+            return
+        try:
+            args, kwargs, note = build(drawn)
+            blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            cost = time_call(func, args, kwargs, limit_s=max_call_s)
+        except TooSlow:  # too slow for a suite that is re-run often: no reward
+            target(0.0, label="cost")
+            return
+        except Exception as exc:  # an input the function refuses: not a valid input
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            return
+        size = measure((args, kwargs))
+        fits = cost <= max_call_s
+        # too slow for a suite that is re-run often: no reward for going further
+        target(cost if fits else 0.0, label="cost")
+        if fits:
+            found.append((size if hinted else cost, cost, size, blob, note))
+            found.sort(key=lambda f: -f[0])
+            del found[len(spec["outs"]) * 4:]
+
+    try:
+        probe()
+    except Exception as exc:  # a strategy Hypothesis cannot build: say which
+        errors.insert(0, f"hypothesis: {type(exc).__name__}: {exc}"[:300])
+    results, kept = [], set()
+    for _rank, cost, size, blob, note in found:
+        if blob in kept or len(kept) >= len(spec["outs"]):
+            continue
+        with open(spec["outs"][len(kept)], "wb") as fh:
+            fh.write(blob)
+        kept.add(blob)
+        results.append({"ok": True, "cost": cost, "size": size, "note": note})
+    if not results:
+        results.append({"ok": False, "error": errors[0] if errors else "no input found"})
+    return results
+
+
 def main() -> int:
     request = json.loads(sys.stdin.read())
     sys.path.insert(0, ".")
@@ -168,13 +279,15 @@ def main() -> int:
         with open(path, "rb") as fh:
             data = pickle.load(fh)
         seeds.append((tuple(data["args"]), dict(data["kwargs"])))
+    if "search" in request:  # Hypothesis: one search, its best inputs as the results
+        spec = {**request["search"], "max_call_s": request["max_call_s"]}
+        print(json.dumps({"results": search(func, seeds, spec)}), flush=True)
+        return 0
     results = []
     for job in request["jobs"]:
         rng = random.Random(job["rng"])
         try:
-            if job["seed"] < 0:
-                args, kwargs = _hinted(func, int(job["factor"]), rng)
-            elif job["strategy"] == "as-is":  # the seed's own cost
+            if job["strategy"] == "as-is":  # the seed's own cost
                 args, kwargs = seeds[job["seed"]]
             else:
                 base_args, base_kwargs = seeds[job["seed"]]
@@ -184,20 +297,12 @@ def main() -> int:
                 kwargs = {k: transform(v, job["factor"], job["strategy"], rng)
                           for k, v in base_kwargs.items()}
             blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
-            cost, spent = float("inf"), 0.0
-            for _ in range(REPEATS):  # fast calls: the min of a few, timer noise is large
-                call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
-                gc.collect()  # as timeit does: no collection of the copies mid-call
-                gc.disable()
-                try:
-                    started = time.perf_counter()
-                    func(*call_args, **call_kwargs)
-                    once = time.perf_counter() - started
-                finally:
-                    gc.enable()
-                cost, spent = min(cost, once), spent + once
-                if spent > REPEAT_UNDER_S:
-                    break
+            # a seed's own cost is what it is; a variant past max_call_s is no use
+            limit = None if job["strategy"] == "as-is" else request.get("max_call_s")
+            cost = time_call(func, args, kwargs, limit_s=limit)
+        except TooSlow:
+            results.append({"ok": False, "error": f"slower than {request['max_call_s']} s"})
+            continue
         except Exception as exc:  # the variant broke the function: not a valid input
             results.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
             continue

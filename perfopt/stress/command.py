@@ -2,7 +2,8 @@
 
 Programs: samples (input.N.txt) + the statement's constraints -> generated inputs
 (stress/programs.py). Functions: the project's workload is run once with the function
-wrapped to capture real calls (profilers/capture.py), then scaled (stress/functions.py).
+wrapped to capture real calls (profilers/capture.py), then scaled and searched with
+Hypothesis (stress/functions.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class StressReport:
         return self.stress_cost / self.seed_cost
 
 
-SEEDS = ("sample", "captured")
+SEEDS = ("sample", "captured", "hinted")
 NOT_STRESS = SEEDS + ("sweep",)  # sweep points serve the complexity fit, not the stress
 
 
@@ -102,10 +103,11 @@ def _function(project: Path, settings: Settings, symbol: str, out: Path | None,
         reports = profilers.capture_calls(base.root, proj.workload, [target], captures, settings,
                                           python=proj.python)
         seeds = stress.build_suite(target, captures, reports.get(target.key))
-        if not seeds.cases:
-            raise TargetError(f"the workload never called {target.key}; pass --tests or "
-                              "--workload so that it runs")
+        # nothing captured: Hypothesis draws seeds from the type hints, if there are any
         suite = stress.stress_function(base.root, target, seeds, Path(tmp) / "suite",
                                        budget_s=budget_s, python=proj.python)
+        if not suite.cases:
+            raise TargetError(f"the workload never called {target.key} and its type hints "
+                              "give no valid call; pass --tests or --workload so that it runs")
         saved = stress.save_suite(suite, out) if out else suite
         return summarize(target.key, saved, str(out) if out else None)

@@ -1,10 +1,16 @@
 """Stress inputs for one function, grown from its captured calls (or its type hints).
 
+Seeds are the captured calls; with none, Hypothesis draws valid argument sets from the
+type hints (`st.from_type`; the largest that return are kept, provenance "hinted").
 Every seed call is re-made with its collections 2x, 4x, 8x... longer (values resampled
-from the seed, so types and ranges stay real) until one call costs `target_call_s`; then
-value strategies (sorted, reversed, all equal, few distinct, distinct, larger ints) are
-tried at that size. All of it runs in a child process (`_fn_worker.py`): unpickling seeds
-and calling the target run project code. The size sweep gives an empirical exponent.
+from the seed, so types and ranges stay real) until one call costs `target_call_s`: the
+size sweep, which gives an empirical exponent. At the sweep's costliest size each value
+strategy is tried once (provenance "scaled"); then Hypothesis's targeted search
+(`hypothesis.target` on the call's cost) explores variant plans of the costliest seed:
+a size factor the sweep reached, a value strategy per argument (random, sorted, reversed,
+all equal, few distinct, distinct, larger ints), a random seed; the costliest plans within
+`max_call_s` join the suite (provenance "hypothesis"). All of it runs in a child process
+(`_fn_worker.py`): unpickling seeds and calling the target run project code.
 """
 
 from __future__ import annotations
@@ -28,6 +34,10 @@ STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
 MAX_FACTOR = 1 << 16
 MIN_FIT_COST_S = 1e-4  # below this, call overhead and timer noise bend the fit
 SEEDS_SCALED = 2  # the largest seeds are the ones grown
+SEARCH_EXAMPLES = 24  # Hypothesis examples per search (its hill-climbing starts at half)
+SEARCH_SHARE = 0.6  # of the time left after the sweep, what the plan search may use...
+SEARCH_MAX_S = 8.0  # ...up to this
+KEPT_SEARCHED = 3  # the costliest searched inputs kept
 _WORKER = Path(__file__).with_name("_fn_worker.py")
 
 
@@ -47,6 +57,7 @@ class _Point:
     cost: float
     size: int
     file: str
+    note: str = ""
 
 
 class _Runner:
@@ -56,42 +67,72 @@ class _Runner:
         self.out, self.python, self.options, self.deadline = out, python, options, deadline
         self.count = 0
         self.errors: list[str] = []
+        self.storage = out / ".hypothesis"  # removed when the suite is done
+        self.complexity: float | None = None
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def run(self, jobs: list[tuple[int, float, str]]) -> list[_Point]:
-        """Each (seed index or -1, factor, strategy) once; the variants that returned."""
+        """Each (seed index, factor, strategy) once; the variants that returned."""
         if self.left() < 1 or not jobs:
             return []
         specs, files = [], []
         for seed, factor, strategy in jobs:
-            self.count += 1
-            name = f"scaled-{self.count}.pkl"
-            files.append(name)
+            files.append(self._name("scaled"))
             specs.append({"seed": seed, "factor": factor, "strategy": strategy,
-                          "rng": self.count, "out": str(self.out / name)})
-        request = {"resolver": _capture_plugin.__file__, "module": self.module,
-                   "path": self.path, "seeds": [str(p) for p in self.seeds], "jobs": specs}
-        env = sandbox.scrubbed_env({"PYTHONPATH": str(self.root)})
-        proc = sandbox.run([self.python, str(_WORKER)], cwd=self.root,
-                           timeout_s=max(1.0, min(self.left(), self.options.max_call_s * 4 +
-                                                  5 * len(jobs))),
-                           memory_mb=self.options.memory_mb, env=env,
-                           stdin=json.dumps(request))
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"results"')]
-        if not lines:
-            self.errors.append(proc.tail(3) or "worker timed out")
-            return []
+                          "rng": self.count, "out": str(self.out / files[-1])})
+        results = self._ask({"jobs": specs}, min(self.left(), self.options.max_call_s * 4 +
+                                                  5 * len(jobs)))
         points = []
-        for (seed, factor, strategy), name, result in zip(
-                jobs, files, json.loads(lines[-1])["results"], strict=False):
+        for (seed, factor, strategy), name, result in zip(jobs, files, results, strict=False):
             if result["ok"]:
                 points.append(_Point(seed, factor, strategy, result["cost"], result["size"],
                                      name))
             else:
                 self.errors.append(result["error"])
         return points
+
+    def search(self, seed: int, factors: list[float], budget_s: float, keep: int,
+               prefix: str = "hypothesis") -> list[_Point]:
+        """Hypothesis's targeted search over one seed's variant plans (or, with seed -1,
+        over the type hints); the best inputs it kept, costliest (or largest) first."""
+        if self.left() < 2:
+            return []
+        names = [self._name(prefix) for _ in range(keep)]
+        spec = {"seed": seed, "factors": factors, "examples": SEARCH_EXAMPLES,
+                "budget_s": max(0.5, budget_s - 1.0), "outs": [str(self.out / n) for n in names]}
+        # the search's last example may start just before its deadline: a call's worth more
+        results = self._ask({"search": spec}, min(self.left(), budget_s +
+                                                   self.options.max_call_s * 3 + 5))
+        points = []
+        for name, result in zip(names, results, strict=False):
+            if result["ok"]:
+                points.append(_Point(seed, max(factors, default=1.0), "hypothesis",
+                                     result["cost"], result["size"], name, result["note"]))
+            else:
+                self.errors.append(result["error"])
+        return points
+
+    def _name(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}-{self.count}.pkl"
+
+    def _ask(self, body: dict, timeout_s: float) -> list[dict]:
+        request = {"resolver": _capture_plugin.__file__, "module": self.module,
+                   "path": self.path, "seeds": [str(p) for p in self.seeds],
+                   "max_call_s": self.options.max_call_s, **body}
+        # Hypothesis keeps caches in a storage folder: ours, never the project's
+        env = sandbox.scrubbed_env({"PYTHONPATH": str(self.root),
+                                    "HYPOTHESIS_STORAGE_DIRECTORY": str(self.storage)})
+        proc = sandbox.run([self.python, str(_WORKER)], cwd=self.root,
+                           timeout_s=max(1.0, timeout_s), memory_mb=self.options.memory_mb,
+                           env=env, stdin=json.dumps(request))
+        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"results"')]
+        if not lines:
+            self.errors.append(proc.tail(3) or "worker timed out")
+            return []
+        return json.loads(lines[-1])["results"]
 
 
 def stress_function(
@@ -121,41 +162,69 @@ def stress_function(
     seed_files = [seed_folder / c.payload for c in by_size[:SEEDS_SCALED]]
     runner = _Runner(root, module_name(target.file), path, seed_files, out_dir, python,
                      options, time.monotonic() + options.budget_s)
+    try:
+        cases.extend(_grow(runner, cases, by_size, seed_files))
+    finally:
+        shutil.rmtree(runner.storage, ignore_errors=True)
+    complexity = runner.complexity
+    kept_files = {c.payload for c in cases}
+    for stale in [*out_dir.glob("scaled-*.pkl"), *out_dir.glob("hypothesis-*.pkl")]:
+        if stale.name not in kept_files:  # variants tried but not kept
+            stale.unlink(missing_ok=True)
+    note = "; ".join(dict.fromkeys(runner.errors))[:500]
+    if note and not any(c.provenance in ("sweep", "scaled", "hypothesis") for c in cases):
+        cases = [*cases[:-1], _noted(cases[-1], note)] if cases else []
+    return StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
+                       complexity=complexity, unpicklable=seeds.unpicklable)
+
+
+def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
+          seed_files: list[Path]) -> list[StressCase]:
+    """Seed costs (set on `cases` in place), hint seeds when nothing was captured, the
+    size sweep (its exponent left on runner.complexity), then the targeted search."""
+    options, out_dir = runner.options, runner.out
+    runner.complexity = None
+    new: list[StressCase] = []
     if seed_files:  # the seeds' own costs: what a slowdown is measured against
-        measured = runner.run([(i, 1.0, "as-is") for i in range(len(seed_files))])
-        for point in measured:
+        for point in runner.run([(i, 1.0, "as-is") for i in range(len(seed_files))]):
             (out_dir / point.file).unlink(missing_ok=True)  # a copy of the seed
-            seed_case = by_size[point.seed]
-            cases = [dataclasses.replace(c, cost=point.cost) if c is seed_case else c
-                     for c in cases]
+            at = next(i for i, c in enumerate(cases) if c is by_size[point.seed])
+            cases[at] = dataclasses.replace(cases[at], cost=point.cost)
+    else:  # nothing captured: Hypothesis draws valid calls from the type hints
+        hinted = runner.search(-1, [1.0], min(10.0, runner.left() / 4), SEEDS_SCALED)
+        for point in hinted:
+            new.append(StressCase(Path(point.file).stem, "hinted", point.file,
+                                  point.size, point.cost, point.note))
+        runner.seeds = [out_dir / p.file for p in hinted]
     sweep: list[_Point] = []
-    for index in range(len(seed_files)) if seed_files else [-1]:
+    for index in range(len(runner.seeds)):
         sweep.extend(_ladder(runner, index))
     best = max((p for p in sweep if p.cost <= options.max_call_s), key=lambda p: p.cost,
                default=None)
-    variants: list[_Point] = []
-    if best is not None and best.seed >= 0:
-        variants = runner.run([(best.seed, best.factor, s) for s in STRATEGIES])
-    complexity = None
+    searched: list[_Point] = []
+    if best is not None:  # each value strategy once at the sweep's best size...
+        searched = runner.run([(best.seed, best.factor, s) for s in STRATEGIES])
+        # ...then Hypothesis's targeted search over sizes, strategies per argument, seeds
+        # every size the sweep reached: a value strategy (all equal, sorted...) can make
+        # a smaller input costlier than the sweep's largest random one
+        factors = sorted({p.factor for p in sweep if p.seed == best.seed}
+                         | {best.factor * 1.5})
+        searched += runner.search(best.seed, factors,
+                                  min(SEARCH_MAX_S, runner.left() * SEARCH_SHARE), KEPT_SEARCHED)
     if sweep:
         first = min(p.seed for p in sweep)
         line = [p for p in sweep if p.seed == first]
         timed = [p for p in line if p.cost >= MIN_FIT_COST_S]
-        complexity = fit_exponent([p.size for p in timed], [p.cost for p in timed])
-    for point in _keep(sweep, variants, options.max_call_s):
-        cases.append(StressCase(
-            id=Path(point.file).stem, provenance="sweep" if point.strategy == "random"
-            else "scaled", payload=point.file, size=point.size, cost=point.cost,
-            note=f"seed {point.seed} x{point.factor:g} {point.strategy}"))
-    kept_files = {c.payload for c in cases}
-    for stale in out_dir.glob("scaled-*.pkl"):  # variants tried but not kept
-        if stale.name not in kept_files:
-            stale.unlink(missing_ok=True)
-    note = "; ".join(dict.fromkeys(runner.errors))[:500]
-    if note and not any(c.provenance in ("sweep", "scaled") for c in cases):
-        cases = [*cases[:-1], _noted(cases[-1], note)] if cases else []
-    return StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
-                       complexity=complexity, unpicklable=seeds.unpicklable)
+        runner.complexity = fit_exponent([p.size for p in timed], [p.cost for p in timed])
+    for point in _keep(sweep, searched, options.max_call_s):
+        provenance = {"random": "sweep", "hypothesis": "hypothesis"}.get(point.strategy,
+                                                                          "scaled")
+        new.append(StressCase(
+            id=Path(point.file).stem, provenance=provenance, payload=point.file,
+            size=point.size, cost=point.cost,
+            note=f"seed {point.seed}: {point.note}" if point.note
+            else f"seed {point.seed} x{point.factor:g} {point.strategy}"))
+    return new
 
 
 def _noted(case: StressCase, note: str) -> StressCase:
@@ -166,7 +235,7 @@ def _noted(case: StressCase, note: str) -> StressCase:
 def _ladder(runner: _Runner, seed: int) -> list[_Point]:
     """Doubling sizes of one seed until a call costs target_call_s (or stops working)."""
     points: list[_Point] = []
-    factor = 1.0 if seed >= 0 else 8.0
+    factor = 1.0
     while factor <= MAX_FACTOR and runner.left() > 1:
         got = runner.run([(seed, factor, "random")])
         if not got:
@@ -182,8 +251,8 @@ def _ladder(runner: _Runner, seed: int) -> list[_Point]:
 
 
 def _keep(sweep: list[_Point], variants: list[_Point], max_call_s: float) -> list[_Point]:
-    """The three largest sweep points per seed, then variants that cost more than the
-    best sweep point."""
+    """The three largest sweep points per seed, then the three costliest variants (scaled
+    or searched) that cost more than the best sweep point."""
     kept: list[_Point] = []
     for seed in sorted({p.seed for p in sweep}):
         kept.extend([p for p in sweep if p.seed == seed and p.cost <= max_call_s][-3:])

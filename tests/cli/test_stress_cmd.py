@@ -57,3 +57,22 @@ def test_bad_symbol_is_a_one_line_error(tmp_path):
     (tmp_path / "test_mod.py").write_text("from mod import f\n\ndef test_f():\n    f()\n")
     proc = perfopt(".", "--symbol", "mod.py", cwd=tmp_path)
     assert proc.returncode == 2 and "FILE::QUALNAME" in proc.stderr
+
+
+@pytest.mark.slow
+def test_function_the_workload_never_calls_is_seeded_from_its_type_hints(tmp_path):
+    (tmp_path / "mod.py").write_text(
+        "def pairs(items: list[int]) -> int:\n"
+        "    return sum(1 for i in range(len(items)) for j in range(i)"
+        " if items[i] == items[j])\n\n\n"
+        "def untyped(items):\n    return len(items)\n")
+    (tmp_path / "test_mod.py").write_text("import mod\n\ndef test_nothing():\n    assert mod\n")
+    proc = perfopt(".", "--symbol", "mod.py::pairs", "--budget", "20", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    kinds = [c["provenance"] for c in json.loads(proc.stdout)["suite"]["cases"]]
+    assert "hinted" in kinds and "sweep" in kinds, kinds
+    # no captured call and no hints: nothing to stress, said in one line
+    proc = perfopt(".", "--symbol", "mod.py::untyped", "--budget", "10", cwd=tmp_path)
+    assert proc.returncode == 2 and "type hints" in proc.stderr, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert ".hypothesis" not in {p.name for p in tmp_path.iterdir()}  # its storage was ours

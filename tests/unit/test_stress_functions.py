@@ -28,6 +28,19 @@ def total(items: list[int]) -> int:
     return s
 
 
+def dup_pairs(items: list[int]) -> int:
+    """Linear on distinct values, quadratic in the size of each group of equal ones."""
+    groups = {}
+    for x in items:
+        groups.setdefault(x, []).append(x)
+    n = 0
+    for g in groups.values():
+        for i in range(len(g)):
+            for j in range(i + 1, len(g)):
+                n += g[i] == g[j]
+    return n
+
+
 def strict(items: list[int]) -> int:
     if len(items) > 20:
         raise ValueError("too long")
@@ -50,11 +63,15 @@ def project(tmp_path: Path) -> tuple[Path, StressSuite]:
     return root, suite
 
 
-def _suite_for(project, qualname: str, tmp_path: Path, budget: float = 20.0) -> StressSuite:
+def _suite_for(project, qualname: str, tmp_path: Path, budget: float = 20.0,
+               seed: list[int] | None = None, captured: bool = True) -> StressSuite:
     # the ladder stops at target_call_s: the budget is only a ceiling for a loaded machine
     root, seeds = project
+    if seed is not None:
+        (Path(seeds.folder) / "case-1.pkl").write_bytes(
+            pickle.dumps({"args": (seed,), "kwargs": {}}))
     target = Target("pkg/algos.py", qualname)
-    seeds = StressSuite(target, seeds.cases, seeds.folder)
+    seeds = StressSuite(target, seeds.cases if captured else (), seeds.folder)
     return stress_function(root, target, seeds, tmp_path / qualname,
                            options=FunctionStressOptions(budget_s=budget, target_call_s=0.1))
 
@@ -97,3 +114,46 @@ def test_variants_that_raise_are_not_kept(project, tmp_path):
     for case in suite.cases:
         payload = pickle.loads((Path(suite.folder) / case.payload).read_bytes())
         assert len(payload["args"][0]) <= 20
+
+
+@pytest.mark.slow
+def test_hypothesis_search_finds_a_value_shape_the_size_sweep_misses(project, tmp_path):
+    # distinct values from a wide range: random growth stays linear, however long the list;
+    # only a plan with few distinct values (or all equal) reaches the quadratic part
+    suite = _suite_for(project, "dup_pairs", tmp_path, budget=30.0,
+                       seed=[100, 5000, 73, 999999, 42, 7, 123456, 31337])
+    swept = [c for c in suite.cases if c.provenance == "sweep"]
+    searched = [c for c in suite.cases if c.provenance == "hypothesis"]
+    assert swept and searched, [(c.provenance, c.note) for c in suite.cases]
+    top = max(searched, key=lambda c: c.cost)
+    assert top.cost > 2 * max(c.cost for c in swept), (top, swept)
+    assert "few" in top.note or "equal" in top.note, top.note
+    assert top.size < max(c.size for c in swept)  # smaller, yet costlier
+    payload = pickle.loads((Path(suite.folder) / top.payload).read_bytes())
+    assert len(set(payload["args"][0])) <= 2 and dup_pairs_count(payload) > 0
+    # Hypothesis's storage folder is ours and gone: the folder holds the payloads only
+    assert sorted(p.name for p in Path(suite.folder).iterdir()) == sorted(
+        c.payload for c in suite.cases)
+
+
+def dup_pairs_count(payload: dict) -> int:
+    items = payload["args"][0]
+    return sum(items.count(v) * (items.count(v) - 1) // 2 for v in set(items))
+
+
+@pytest.mark.slow
+def test_type_hints_alone_seed_the_sweep_through_hypothesis(project, tmp_path):
+    root, _ = project
+    suite = _suite_for(project, "count_dupes", tmp_path, captured=False)
+    hinted = [c for c in suite.cases if c.provenance == "hinted"]
+    assert hinted, [(c.provenance, c.note) for c in suite.cases]
+    for case in hinted:  # valid calls of count_dupes(items: list[int])
+        payload = pickle.loads((Path(suite.folder) / case.payload).read_bytes())
+        assert isinstance(payload["args"][0], list)
+        assert all(type(x) is int for x in payload["args"][0])
+    grown = [c for c in suite.cases if c.provenance == "sweep"]
+    assert grown and max(c.size for c in grown) > max(c.size for c in hinted)
+    assert max(c.cost for c in grown) > max(c.cost for c in hinted)
+    assert not (root / ".hypothesis").exists()
+    assert sorted(p.name for p in Path(suite.folder).iterdir()) == sorted(
+        c.payload for c in suite.cases)
