@@ -168,7 +168,8 @@ def stress_function(
         shutil.rmtree(runner.storage, ignore_errors=True)
     complexity = runner.complexity
     kept_files = {c.payload for c in cases}
-    for stale in [*out_dir.glob("scaled-*.pkl"), *out_dir.glob("hypothesis-*.pkl")]:
+    for stale in [*out_dir.glob("scaled-*.pkl"), *out_dir.glob("hypothesis-*.pkl"),
+                  *out_dir.glob("hinted-*.pkl")]:
         if stale.name not in kept_files:  # variants tried but not kept
             stale.unlink(missing_ok=True)
     note = "; ".join(dict.fromkeys(runner.errors))[:500]
@@ -191,7 +192,8 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
             at = next(i for i, c in enumerate(cases) if c is by_size[point.seed])
             cases[at] = dataclasses.replace(cases[at], cost=point.cost)
     else:  # nothing captured: Hypothesis draws valid calls from the type hints
-        hinted = runner.search(-1, [1.0], min(10.0, runner.left() / 4), SEEDS_SCALED)
+        hinted = runner.search(-1, [1.0], min(10.0, runner.left() / 4), SEEDS_SCALED,
+                               prefix="hinted")
         for point in hinted:
             new.append(StressCase(Path(point.file).stem, "hinted", point.file,
                                   point.size, point.cost, point.note))
