@@ -70,8 +70,8 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
         for h in hotspots:
             report = reports.get(h.target.key)
             suite = stress.build_suite(h.target, capture_dir, report)
-            if suite.cases and settings.stress_budget_s > 0:
-                events.stage("stress", f"{h.target.key}: scaled and sweep inputs")
+            if settings.stress_budget_s > 0:  # no captured call: seeds from type hints
+                events.stage("stress", f"{h.target.key}: scaled and searched inputs")
                 suite = _stress_function(base.root, h, suite, Path(scratch), settings, project)
             suites[h.target.key] = suite
             if report is not None and report.unpicklable:
@@ -89,7 +89,8 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
                 events.note(_preview(h, original_def, suite, project))
                 continue
             if not suite.cases:
-                warn(f"{h.target.key}: no captured calls to compare behaviour on; skipped")
+                warn(f"{h.target.key}: no captured calls (and no type hints to draw calls "
+                     "from) to compare behaviour on; skipped")
                 continue
             recorded = Path(scratch) / f"outcomes-{index}.pkl"
             events.stage("record", f"{h.target.key} on {len(suite.cases)} inputs")
