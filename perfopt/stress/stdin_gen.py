@@ -8,6 +8,7 @@ mutates plans, never raw text, so every input stays inside the stated bounds.
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
 from dataclasses import dataclass
@@ -15,10 +16,16 @@ from dataclasses import dataclass
 from perfopt.stress.constraints import Constraints, evaluate
 from perfopt.stress.structure import Array, Block, Node, Observed, Rows, Scalars, Structure, walk
 
-LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", "distinct")
-SCALAR_STRATEGIES = ("scale", "max", "min", "random")
+LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", "distinct",
+                   "primes")
+# "prime": the largest prime at or below the value the scale picks (trial division, cycle
+# lengths, divisor enumeration: number-theory code is slowest on primes)
+SCALAR_STRATEGIES = ("scale", "max", "min", "random", "prime")
 TREE_STRATEGIES = ("random", "path", "star")
 STRING_STRATEGIES = ("random", "same", "few", "alternate")
+PRIME_POOL = 64  # "primes": values drawn from the largest this many primes within bounds
+PRIME_SEARCH = 5_000  # candidates looked at below a value before giving up on a prime
+_MR_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)  # exact below 3.3e24
 MAX_TOKENS = 2_000_000  # an input of more values than this is scaled down (memory, disk)
 UNBOUNDED_COUNT = 10**5  # a count the statement does not bound: a guess the run filters
 _INF = float("inf")
@@ -147,6 +154,8 @@ class InputModel:
             how = plan.strategy(name, "scale")
             value = {"max": hi, "min": lo, "random": rng.randint(lo, hi)}.get(
                 how, lo + round((hi - lo) * plan.scale))
+            if how == "prime":
+                value = next(primes_at_most(value, lo), value)
             for a, op, b in self.constraints.relations:
                 if op == "!=" and a != name and b == name and env.get(a) == value:
                     value = value + 1 if value < hi else value - 1
@@ -202,6 +211,9 @@ class InputModel:
             values = [rng.randint(lo, hi)] * n
         elif how == "few":
             pool = [rng.randint(lo, hi) for _ in range(2)]
+            values = [rng.choice(pool) for _ in range(n)]
+        elif how == "primes":
+            pool = list(itertools.islice(primes_at_most(hi, lo), PRIME_POOL)) or [hi]
             values = [rng.choice(pool) for _ in range(n)]
         else:
             values = [rng.randint(lo, hi) for _ in range(n)]
@@ -288,6 +300,37 @@ class _Env(dict):
         if dict.__contains__(self, name):
             return dict.__getitem__(self, name)
         return self.__missing__(name)
+
+
+def is_prime(n: int) -> bool:
+    """Miller-Rabin with the first twelve prime bases: exact for n < 3.3e24."""
+    if n < 2:
+        return False
+    for p in _MR_BASES:
+        if n % p == 0:
+            return n == p
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in _MR_BASES:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def primes_at_most(value: int, low: int):  # noqa: ANN201
+    """Primes from `value` down to `low`, largest first (looking at most PRIME_SEARCH
+    numbers: prime gaps below 1e18 are far shorter)."""
+    for n in range(value, max(low, value - PRIME_SEARCH, 1) - 1, -1):
+        if is_prime(n):
+            yield n
 
 
 def knob_high(model: InputModel) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from perfopt.stress.constraints import parse_constraints
-from perfopt.stress.stdin_gen import InputModel, Plan
+from perfopt.stress.stdin_gen import InputModel, Plan, is_prime
 from perfopt.stress.structure import (
     Array,
     Block,
@@ -99,6 +99,22 @@ def test_scale_sets_the_size():
     small, big = model.render(Plan(0.001)), model.render(Plan(0.01))
     assert int(small.split()[0]) < int(big.split()[0]) <= 200000
     assert int(model.render(Plan(1.0, choices=(("A", "max"),))).split()[1]) == 10**9
+
+
+def test_prime_strategies_pick_primes_within_bounds():
+    # p02881: one N <= 10^12, walked by trial division (slowest when N is prime)
+    statement, samples = _load("p02881")
+    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    assert int(model.render(Plan(1.0, choices=(("N", "prime"),)))) == 999_999_999_989
+    assert int(model.render(Plan(1.0, choices=(("N", "max"),)))) == 10**12
+    # p02615: A_i <= 10^9, every value drawn from the primes just below the bound
+    statement, samples = _load("p02615")
+    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    values = [int(v) for v in model.render(Plan(0.01, choices=(("A", "primes"),))).split()[1:]]
+    assert values and all(10**9 - 5_000 <= v <= 10**9 and is_prime(v) for v in values)
+    assert is_prime(10**9 + 7) and not is_prime(561) and not is_prime(1)  # 561: Carmichael
+    assert [n for n in range(60) if is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31,
+                                                    37, 41, 43, 47, 53, 59]
 
 
 @pytest.mark.parametrize(("pid", "node"), [
