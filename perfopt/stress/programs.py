@@ -122,6 +122,7 @@ class _Search:
     startup: list[float] = field(default_factory=list)
     since_startup: int = 0
     conditions: ConditionRunner | None = None
+    last_timed_out: bool = False  # the last run was stopped at its time limit
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -187,6 +188,7 @@ class _Search:
         if count and (proc.ok or not proc.timed_out or limit >= self.options.case_timeout_s):
             self.attempts += 1
             self.failures += not proc.ok
+        self.last_timed_out = proc.timed_out
         return proc.seconds if proc.ok else None
 
 
@@ -339,15 +341,26 @@ def _write(folder: Path, case_id: str, provenance: str, text: str, gross: float 
 
 
 def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
-    """Valid inputs at growing scale, until the cost target or the bounds."""
+    """Valid inputs at growing scale, until the cost target or the bounds. When random
+    values stop being accepted at some scale, one variable's value strategy may repair
+    them (e.g. D = its minimum keeps X + D under a bound the statement never wrote); the
+    sweep goes on with that choice."""
     high = max(knob_high(search.model), 1)
     scale = min(1.0, SWEEP_START_KNOB / high)
     points: list[_Tried] = []
     retries = 0
+    choices: tuple[tuple[str, str], ...] = ()
+    repaired = False
     while search.left() > 1:
-        tried = search.run(Plan(scale, rng.randrange(1 << 30)), "generated")
+        tried = search.run(Plan(scale, rng.randrange(1 << 30), choices), "generated")
         if tried is None:  # another seed once: a random draw may break an unstated rule
-            tried = search.run(Plan(scale, rng.randrange(1 << 30)), "generated")
+            tried = search.run(Plan(scale, rng.randrange(1 << 30), choices), "generated")
+        if tried is None and not repaired and not search.last_timed_out:
+            # rejected, not too slow: a value rule the generator broke
+            repaired = True
+            tried = _repair(search, scale, rng)
+            if tried is not None:
+                choices = tried.plan.choices
         if tried is None:
             if points and scale > points[-1].plan.scale * 1.5:  # between last good and this
                 scale = points[-1].plan.scale * (scale / points[-1].plan.scale) ** 0.5
@@ -364,6 +377,20 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
         factor = SWEEP_FACTOR if tried.cost < search.options.target_cost_s / 8 else 2.0
         scale = min(1.0, scale * factor)
     return points
+
+
+def _repair(search: _Search, scale: float, rng: random.Random) -> _Tried | None:
+    """The first single-variable strategy whose input is accepted at `scale`."""
+    for name, strategies in strategy_options(search.model):
+        for how in strategies:
+            if how in ("random", "scale") or search.left() <= 1:
+                continue
+            tried = search.run(Plan(scale, rng.randrange(1 << 30), ((name, how),)),
+                               "generated")
+            if tried is not None:
+                tried.note = f"repaired by {name}={how}; {tried.note}"
+                return tried
+    return None
 
 
 def _from_model(search: _Search, rng: random.Random) -> None:

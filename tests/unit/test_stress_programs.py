@@ -148,3 +148,54 @@ def test_startup_command_runs_an_empty_script_the_same_way(tmp_path):
     cmd = startup_command([sys.executable, "-X", "utf8", str(program)], program, noop)
     assert cmd == [sys.executable, "-X", "utf8", str(noop)]
     assert startup_command([str(tmp_path / "a.out")], program, noop)[0].endswith("true")
+
+
+SENTINEL = """\
+n = int(input())
+rows = [tuple(map(int, input().split())) for _ in range(n)]
+for x, d in rows:
+    if x + d > 10**9 + 1:  # a sentinel the statement's bounds do not respect
+        raise IndexError("list index out of range")
+print(sum(1 for i in range(n) for j in range(i) if rows[i][0] < rows[j][0]))
+"""
+SENTINEL_STATEMENT = r"""Constraints
+
+1 \leq N \leq 3000
+
+1 \leq X_i \leq 10^9
+
+1 \leq D_i \leq 10^9
+
+Input
+Input is given from Standard Input in the following format:
+
+N
+X_1 D_1
+:
+X_N D_N
+
+Output
+Print the count.
+"""
+
+
+@pytest.mark.slow
+def test_a_value_strategy_repairs_inputs_the_program_rejects(tmp_path):
+    # random X and D break the sentinel in half the rows: only D (or X) at its minimum
+    # gives inputs of any size, and the sweep must find that to reach the quadratic part
+    program = tmp_path / "sentinel.py"
+    program.write_text(SENTINEL)
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    (samples / "input.1.txt").write_text("3\n6 5\n1 10\n3 3\n")
+    built = build_program_suite(program, "python", samples, SENTINEL_STATEMENT,
+                                tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=12.0, target_cost_s=0.3))
+    suite = built.suite
+    stress = [c for c in suite.cases if c.provenance not in ("sample",)]
+    assert stress and max(c.size for c in stress) > 10_000, [(c.size, c.note) for c in stress]
+    assert any(k in c.note for c in stress for k in ("repaired by", "D=min", "X=min")), [
+        c.note for c in stress]
+    for case in stress:  # every kept input is one the program accepts
+        rows = (Path(suite.folder) / case.payload).read_text().split("\n")[1:]
+        assert all(sum(map(int, r.split())) <= 10**9 + 1 for r in rows if r.strip())
