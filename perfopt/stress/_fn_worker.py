@@ -30,6 +30,7 @@ import sys
 import time
 import typing
 
+# functions.STRATEGIES (this file imports nothing of perfopt)
 STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
 MAX_ELEMENTS = 200_000  # no collection grows past this many elements
 MAX_CHARS = 1_000_000
@@ -245,8 +246,7 @@ def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
             return
         size = measure((args, kwargs))
-        fits = cost <= max_call_s
-        # too slow for a suite that is re-run often: no reward for going further
+        fits = cost <= max_call_s  # (where no timer could stop the call)
         target(cost if fits else 0.0, label="cost")
         if fits:
             found.append((size if hinted else cost, cost, size, blob, note))
