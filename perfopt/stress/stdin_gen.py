@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import string
 from dataclasses import dataclass
 
@@ -143,12 +144,13 @@ class InputModel:
 
     def _scalars(self, names: tuple[str, ...], plan: Plan, env: dict[str, float],
                  rng: random.Random) -> list[str]:
-        out = []
-        # bounds may point forward (A <= B on one line): fill the constrained-free first
-        for name in names:
+        out: dict[str, str] = {}
+        # bounds may point forward (X >= Y + 2Z on the line "X Y Z"): a name whose bounds
+        # mention others of the line is filled after them, then the line keeps its order
+        for name in sorted(names, key=lambda n: self._refers(n, names)):
             if self.kind(name) == "str":
-                out.append(self._string(name, plan.strategy(name, "random"), env, rng,
-                                        scale=plan.scale))
+                out[name] = self._string(name, plan.strategy(name, "random"), env, rng,
+                                         scale=plan.scale)
                 continue
             lo, hi = self.int_range(name, env)
             how = plan.strategy(name, "scale")
@@ -160,8 +162,14 @@ class InputModel:
                 if op == "!=" and a != name and b == name and env.get(a) == value:
                     value = value + 1 if value < hi else value - 1
             env[name] = value
-            out.append(str(value))
-        return out
+            out[name] = str(value)
+        return [out[name] for name in names]
+
+    def _refers(self, name: str, names: tuple[str, ...]) -> bool:
+        spec = self.constraints.get(name)
+        exprs = spec.lows + spec.highs + spec.abs_highs
+        return any(re.search(rf"\b{re.escape(other)}\b", expr)
+                   for expr in exprs for other in names if other != name)
 
     def _string(self, name: str, how: str, env: dict[str, float], rng: random.Random,
                 scale: float | None = None, length: int | None = None,

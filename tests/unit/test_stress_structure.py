@@ -117,6 +117,16 @@ def test_prime_strategies_pick_primes_within_bounds():
                                                     37, 41, 43, 47, 53, 59]
 
 
+def test_a_bound_that_points_forward_on_its_line_holds():
+    # p03548: "X Y Z" on one line with Y + 2Z <= X: X is filled after Y and Z
+    statement, samples = _load("p03548")
+    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    for seed in range(20):
+        for scale in (0.001, 0.1, 0.3):
+            x, y, z = map(int, model.render(Plan(scale, seed)).split())
+            assert y + 2 * z <= x, (scale, seed, x, y, z)
+
+
 @pytest.mark.parametrize(("pid", "node"), [
     ("p02688", Block("K", (Scalars(("d",)), Array("A", "d")))),  # d_i, then d_i values
     ("p02901", Block("M", (Scalars(("a", "b")), Array("c", "b")))),
