@@ -62,6 +62,18 @@ def _slow_code(pid: str) -> str:
     raise AssertionError(pid)
 
 
+def _program_with_samples(tmp_path: Path, name: str, code: str,
+                          *inputs: str) -> tuple[Path, Path]:
+    """The program written to tmp_path/name, its sample inputs to tmp_path/samples."""
+    program = tmp_path / name
+    program.write_text(code)
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    for k, text in enumerate(inputs):
+        (samples / f"input.{k}.txt").write_text(text)
+    return program, samples
+
+
 def test_generated_inputs_are_accepted_by_the_slow_program(tmp_path):
     program = tmp_path / "slow.py"
     program.write_text(_slow_code("p03037"))  # rows with L_i <= R_i <= N
@@ -84,12 +96,8 @@ def test_generated_inputs_are_accepted_by_the_slow_program(tmp_path):
 
 @pytest.mark.slow
 def test_quadratic_program_gets_a_suite_20x_costlier_than_its_samples(tmp_path):
-    program = tmp_path / "pairs.py"
-    program.write_text(QUADRATIC)
-    samples = tmp_path / "samples"
-    samples.mkdir()
-    (samples / "input.0.txt").write_text("4\n3 1 4 2\n")
-    (samples / "input.1.txt").write_text("3\n1 2 3\n")
+    program, samples = _program_with_samples(tmp_path, "pairs.py", QUADRATIC,
+                                             "4\n3 1 4 2\n", "3\n1 2 3\n")
     options = ProgramStressOptions(budget_s=15.0, target_cost_s=3.0, max_case_s=8.0)
     suite = stress_program(program, "python", samples, STATEMENT, tmp_path / "suite",
                            options=options)
@@ -99,11 +107,8 @@ def test_quadratic_program_gets_a_suite_20x_costlier_than_its_samples(tmp_path):
 
 
 def test_unrecognised_input_keeps_the_samples(tmp_path):
-    program = tmp_path / "echo.py"
-    program.write_text("import sys\nsys.stdout.write(sys.stdin.read())\n")
-    samples = tmp_path / "samples"
-    samples.mkdir()
-    (samples / "input.0.txt").write_text("")
+    program, samples = _program_with_samples(
+        tmp_path, "echo.py", "import sys\nsys.stdout.write(sys.stdin.read())\n", "")
     suite = stress_program(program, "python", samples, None, tmp_path / "suite",
                            options=ProgramStressOptions(budget_s=2.0))
     assert [c.provenance for c in suite.cases] == ["sample"]
@@ -120,11 +125,7 @@ print(sum(map(int, a)))
 
 
 def test_costs_are_net_of_start_up_and_rejections_are_counted(tmp_path):
-    program = tmp_path / "picky.py"
-    program.write_text(PICKY)
-    samples = tmp_path / "samples"
-    samples.mkdir()
-    (samples / "input.0.txt").write_text("3\n1 2 3\n")
+    program, samples = _program_with_samples(tmp_path, "picky.py", PICKY, "3\n1 2 3\n")
     built = build_program_suite(program, "python", samples, STATEMENT, tmp_path / "suite",
                                 options=ProgramStressOptions(budget_s=4.0, target_cost_s=0.2))
     stats, suite = built.stats, built.suite
@@ -183,16 +184,11 @@ Print the count.
 def test_a_value_strategy_repairs_inputs_the_program_rejects(tmp_path):
     # random X and D break the sentinel in half the rows: only D (or X) at its minimum
     # gives inputs of any size, and the sweep must find that to reach the quadratic part
-    program = tmp_path / "sentinel.py"
-    program.write_text(SENTINEL)
-    samples = tmp_path / "samples"
-    samples.mkdir()
-    (samples / "input.1.txt").write_text("3\n6 5\n1 10\n3 3\n")
-    built = build_program_suite(program, "python", samples, SENTINEL_STATEMENT,
-                                tmp_path / "suite",
-                                options=ProgramStressOptions(budget_s=12.0, target_cost_s=0.3))
-    suite = built.suite
-    stress = [c for c in suite.cases if c.provenance not in ("sample",)]
+    program, samples = _program_with_samples(tmp_path, "sentinel.py", SENTINEL,
+                                             "3\n6 5\n1 10\n3 3\n")
+    suite = stress_program(program, "python", samples, SENTINEL_STATEMENT, tmp_path / "suite",
+                           options=ProgramStressOptions(budget_s=12.0, target_cost_s=0.3))
+    stress = [c for c in suite.cases if c.provenance != "sample"]
     assert stress and max(c.size for c in stress) > 10_000, [(c.size, c.note) for c in stress]
     assert any(k in c.note for c in stress for k in ("repaired by", "D=min", "X=min")), [
         c.note for c in stress]
