@@ -52,6 +52,10 @@ def one(symbol: str, budget_s: float) -> dict:
             "complexity": report.suite.complexity, "seconds": round(seconds, 1)}
 
 
+def fmt(x: float | None, spec: str = ".4f") -> str:
+    return "-" if x is None else format(x, spec)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=30.0, help="seconds per function")
@@ -65,10 +69,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{symbol}: {exc}", flush=True)
             continue
         rows.append(row)
-
-        def fmt(x: float | None, spec: str = ".4f") -> str:
-            return "-" if x is None else format(x, spec)
-
         best = row["best_cost_s"]
         print(f"{symbol}: seeds {fmt(row['seed_cost_s'])} s | best sweep {fmt(best['sweep'])}"
               f" scaled {fmt(best['scaled'])} hypothesis {fmt(best['hypothesis'])} s"

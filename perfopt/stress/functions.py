@@ -168,8 +168,7 @@ def stress_function(
         shutil.rmtree(runner.storage, ignore_errors=True)
     complexity = runner.complexity
     kept_files = {c.payload for c in cases}
-    for stale in [*out_dir.glob("scaled-*.pkl"), *out_dir.glob("hypothesis-*.pkl"),
-                  *out_dir.glob("hinted-*.pkl")]:
+    for stale in out_dir.glob("*.pkl"):
         if stale.name not in kept_files:  # variants tried but not kept
             stale.unlink(missing_ok=True)
     note = "; ".join(dict.fromkeys(runner.errors))[:500]

@@ -8,6 +8,7 @@ mutates plans, never raw text, so every input stays inside the stated bounds.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import re
@@ -221,7 +222,7 @@ class InputModel:
             pool = [rng.randint(lo, hi) for _ in range(2)]
             values = [rng.choice(pool) for _ in range(n)]
         elif how == "primes":
-            pool = list(itertools.islice(primes_at_most(hi, lo), PRIME_POOL)) or [hi]
+            pool = prime_pool(hi, lo) or (hi,)
             values = [rng.choice(pool) for _ in range(n)]
         else:
             values = [rng.randint(lo, hi) for _ in range(n)]
@@ -339,6 +340,13 @@ def primes_at_most(value: int, low: int):  # noqa: ANN201
     for n in range(value, max(low, value - PRIME_SEARCH, 1) - 1, -1):
         if is_prime(n):
             yield n
+
+
+@functools.lru_cache(maxsize=64)
+def prime_pool(high: int, low: int) -> tuple[int, ...]:
+    """The largest PRIME_POOL primes within [low, high] (every render of a "primes" column
+    asks again: the same bounds, the same pool)."""
+    return tuple(itertools.islice(primes_at_most(high, low), PRIME_POOL))
 
 
 def knob_high(model: InputModel) -> int:
