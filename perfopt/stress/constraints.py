@@ -37,6 +37,7 @@ class VarSpec:
     distinct: bool = False  # A_i != A_j
     increasing: str = ""  # "<" strictly, "<=" non-decreasing, "" no order stated
     permutation: bool = False
+    step_highs: tuple[str, ...] = ()  # x_{i+1} - x_i <= e: a bound on neighbours' distance
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,21 @@ def _chain(line: str, out: _Builder) -> bool:
     return found
 
 
+def _step(line: str, out: _Builder) -> bool:
+    """`x_{i+1} - x_i <= L`: neighbours at most L apart. When the bound is one variable it
+    must also be at least the largest step a generated list took (`x__step`, set when the
+    list is written before it)."""
+    match = re.fullmatch(rf"({_NAME})_\{{?i ?\+ ?1\}}? ?- ?\1_\{{?i\}}? ?(<=|<) ?(.+)", line)
+    bound = _expression(match.group(3)) if match else None
+    if bound is None:
+        return False
+    name, strict = match.group(1), match.group(2) == "<"
+    out.add(name, step_highs=_shift(bound, -1) if strict else bound)
+    if re.fullmatch(_NAME, bound):
+        out.add(bound, lows=_shift(f"{name}__step", 1) if strict else f"{name}__step")
+    return True
+
+
 def _sentence_names(text: str) -> list[str]:
     names = []
     for token in re.split(r"[\s,]+", text):
@@ -372,6 +388,8 @@ def parse_constraints(text: str) -> Constraints:
             line_wo = re.sub(r"[^\s,]+\s*!=\s*[^\s,]+", " ", line)
             if "<" in line_wo or ">" in line_wo:
                 _chain(line_wo, out)
+            continue
+        if _step(line, out):
             continue
         if not _chain(line, out):
             _prose(raw, line, out)

@@ -15,7 +15,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from perfopt.stress.constraints import Constraints, evaluate
+from perfopt.stress.constraints import Constraints, evaluate, names_in
 from perfopt.stress.structure import Array, Block, Node, Observed, Rows, Scalars, Structure, walk
 
 LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", "distinct",
@@ -230,6 +230,26 @@ class InputModel:
             values.sort()
         elif how == "reverse":
             values.sort(reverse=True)
+        if spec.step_highs and len(values) > 1:
+            values = self._stepped(name, values, lo, hi, env, rng)
+        return values
+
+    def _stepped(self, name: str, values: list[int], lo: int, hi: int,
+                 env: dict[str, float], rng: random.Random) -> list[int]:
+        """`x_{i+1} - x_i <= L`: when L is already drawn the list is rebuilt from steps
+        within it; either way the largest step is left in env as `x__step`, the lower
+        bound of an L drawn later."""
+        spec = self.constraints.get(name)
+        known = tuple(e for e in spec.step_highs if names_in(e) <= env.keys())
+        step = self._bound(known, env, True, 0) if known else None
+        if step is not None:
+            least = 1 if spec.increasing == "<" else 0
+            most = min(int(step), (hi - lo) // (len(values) - 1))
+            if most < least:
+                raise ValueError(f"{len(values)} values of {name} cannot step <= {step}")
+            steps = [rng.randint(least, most) for _ in range(len(values) - 1)]
+            values = list(itertools.accumulate(steps, initial=rng.randint(lo, hi - sum(steps))))
+        env[f"{name}__step"] = max(b - a for a, b in itertools.pairwise(values))
         return values
 
     def _rows(self, node: Rows, n: int, plan: Plan, env: dict[str, float],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from pathlib import Path
 
@@ -125,6 +126,41 @@ def test_a_bound_that_points_forward_on_its_line_holds():
         for scale in (0.001, 0.1, 0.3):
             x, y, z = map(int, model.render(Plan(scale, seed)).split())
             assert y + 2 * z <= x, (scale, seed, x, y, z)
+
+
+def test_neighbours_stay_within_a_bound_stated_on_a_later_line():
+    # p04017: "x_{i+1} - x_i <= L", strictly increasing x, and L two lines below x
+    statement, samples = _load("p04017")
+    cons = parse_constraints(statement)
+    assert cons.get("x").step_highs == ("L",) and "x__step" in cons.get("L").lows
+    model = InputModel(infer_structure(samples, statement), cons)
+    for seed in range(5):
+        for plan in (Plan(0.001, seed), Plan(0.3, seed, (("L", "min"),)), Plan(1.0, seed)):
+            lines = model.render(plan).splitlines()
+            x, limit = [int(v) for v in lines[1].split()], int(lines[2])
+            steps = [b - a for a, b in zip(x, x[1:], strict=False)]
+            assert len(x) == int(lines[0]) and 1 <= x[0] and x[-1] <= 10**9
+            assert min(steps) >= 1 and max(steps) <= limit <= 10**9, (plan, limit)
+        # "min" puts L at the largest step: the most jumps a query can take
+        lines = model.render(Plan(0.3, seed, (("L", "min"),))).splitlines()
+        x = [int(v) for v in lines[1].split()]
+        assert int(lines[2]) == max(b - a for a, b in zip(x, x[1:], strict=False))
+
+
+def test_neighbours_stay_within_a_bound_drawn_before_the_list():
+    statement = ("Constraints\n2 \\leq N \\leq 1000\n1 \\leq L \\leq 5\n"
+                 "1 \\leq x_1 < x_2 < ... < x_N \\leq 10^9\nx_{i+1} - x_i < L\n"
+                 "Input\nInput is given from Standard Input in the following format:\n"
+                 "N L\nx_1 x_2 ... x_N\nOutput\n")
+    model = InputModel(infer_structure(["3 3\n1 2 4\n"], statement),
+                       parse_constraints(statement))
+    for seed, how in itertools.product(range(5), ("max", "scale")):
+        lines = model.render(Plan(0.5, seed, (("L", how),))).splitlines()
+        limit, x = int(lines[0].split()[1]), [int(v) for v in lines[1].split()]
+        assert limit == {"max": 5, "scale": 3}[how] and len(x) == 501  # 2 + (1000 - 2) / 2
+        assert all(1 <= b - a < limit for a, b in zip(x, x[1:], strict=False))
+    with pytest.raises(ValueError, match="cannot step"):  # L = 1 leaves no strict step
+        model.render(Plan(1.0, 0, (("L", "min"),)))
 
 
 @pytest.mark.parametrize(("pid", "node"), [
