@@ -17,6 +17,7 @@ from perfopt.models import Hotspot, Skill
 DETECTOR_WEIGHT = 3.0  # one distinct detector id named by the card
 EXTRA_HIT_WEIGHT = 0.25  # each further hit of the same detector (capped)
 HOT_LINE_BONUS = 1.0  # a hit on a line the profile says is hot
+HOT_LINE_MIN_SHARE = 0.2  # of the function's samples: a line below it is not "hot"
 SIGNAL_WEIGHT = 2.0
 BM25_WEIGHT = 1.0  # the best BM25 score in a query maps to this weight
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]{1,2}")
@@ -139,7 +140,10 @@ def plan(
     hot: tuple[int, ...] = ()
     if hotspot is not None and hotspot.target.span is not None and hotspot.hot_lines:
         first = hotspot.target.span[0]
-        hot = tuple(line - first + 1 for line, _ in hotspot.hot_lines)
+        # only lines holding a real share: a line sampled a few times in one run and not
+        # the next would swap cards, and with them the prompt and its cache key
+        hot = tuple(line - first + 1 for line, share in hotspot.hot_lines
+                    if share >= HOT_LINE_MIN_SHARE)
     ranked = rank(
         source, language, signals_of(hotspot), k=k, extra_paths=extra_paths, hot_lines=hot
     )

@@ -124,3 +124,20 @@ def test_labels_are_well_formed():
     assert len(rows) >= 60
     assert all(r["skill_ids"] and set(r["skill_ids"]) <= ids and r["note"] for r in rows)
     assert len({(r["submission_id_v0"], r["submission_id_v1"]) for r in rows}) == len(rows)
+
+
+def test_a_line_sampled_a_few_times_does_not_change_the_plan():
+    # tests/fixtures/llmproj: `count += 1` (line 13) is on top in some profiles of the same
+    # run and not in others; a card it would bring in must not flip the plan (and the
+    # prompt's cache key) from one identical run to the next
+    from perfopt.languages.python import get_function
+
+    source = get_function((Path(__file__).parents[1] / "fixtures" / "llmproj" / "pairs" /
+                           "sums.py").read_text(), "count_pairs")
+    target = Target(file="pairs/sums.py", qualname="count_pairs", span=(6, 14))
+
+    def ids(*hot_lines):
+        return [s.id for s in plan(source, Hotspot(target, 0.1, 0.1, 0.1, hot_lines=hot_lines))]
+
+    assert ids((12, 0.8), (11, 0.13), (13, 0.07)) == ids((12, 0.7), (11, 0.26)) == ids()
+    assert ids((13, 0.5)) != ids()  # a line that does hold the time still counts
