@@ -56,6 +56,21 @@ class LLMGenerator:
         return self._guarded(lambda: refine(result.candidate, result.verdict.gate, evidence, ctx,
                                             self.client, original_def=original_def), None)
 
+    def stress_code(self, h: Hotspot, original_def: str, examples: str) -> str | None:
+        """The model's stress conditions and call generator for `h` (after WEDGE; run by
+        perfopt.stress.functions in its sandboxed worker), or None with a warning."""
+        from perfopt.llm.engine import ask_stress_code
+        from perfopt.stress.conditions import code_from_reply
+
+        reply = self._guarded(lambda: ask_stress_code(h.target, original_def, h.hot_lines,
+                                                      examples, self.client), None)
+        if reply is None:
+            return None
+        code = code_from_reply(reply)
+        if code is None:
+            self.warn(f"stress: {h.target.key}: the model's reply had no generate() block")
+        return code
+
     def usage(self) -> dict[str, float]:
         return dict(self.client.usage.to_dict())
 

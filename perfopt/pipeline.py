@@ -67,19 +67,21 @@ def optimize_project(project: Project, options: RunOptions, events: Events) -> R
             python=project.python,
         )
         suites: dict[str, StressSuite] = {}
+        # the model (when there is one) first states what makes each hotspot slow
+        generator = _make_llm(project, options, events, warn)
         for h in hotspots:
             report = reports.get(h.target.key)
             suite = stress.build_suite(h.target, capture_dir, report)
             if settings.stress_budget_s > 0:  # no captured call: seeds from type hints
                 events.stage("stress", f"{h.target.key}: scaled and searched inputs")
-                suite = _stress_function(base.root, h, suite, Path(scratch), settings, project)
+                suite = _stress_function(base.root, h, suite, Path(scratch), settings, project,
+                                         generator)
             suites[h.target.key] = suite
             if report is not None and report.unpicklable:
                 warn(
                     f"{h.target.key}: {report.unpicklable} captured calls had unpicklable arguments"
                 )
 
-        generator = _make_llm(project, options, events, warn)
         results: list[CandidateResult] = []
         for index, h in enumerate(hotspots):
             file_text = (base.root / h.target.file).read_text(encoding="utf-8")
@@ -276,11 +278,14 @@ def _combine(base, chosen: list[CandidateResult], project: Project):
     return files, verdict
 
 
-def _stress_function(root, h: Hotspot, seeds: StressSuite, scratch: Path, settings, project):
+def _stress_function(root, h: Hotspot, seeds: StressSuite, scratch: Path, settings, project,
+                     generator=None):
     """Captured seeds plus generated inputs that make the original costlier (and a size
-    sweep for the complexity estimate); the seeds alone when generation fails."""
+    sweep for the complexity estimate); with a model, its conditions and generator too.
+    The seeds alone when generation fails."""
     from perfopt import stress
     from perfopt.errors import PerfoptError
+    from perfopt.languages import python as pylang
 
     out = scratch / "stress" / h.target.key.replace("/", "_").replace("::", "--")
     options = stress.FunctionStressOptions(
@@ -289,10 +294,24 @@ def _stress_function(root, h: Hotspot, seeds: StressSuite, scratch: Path, settin
         max_call_s=4 * settings.stress_call_s,
         memory_mb=settings.memory_mb,
     )
+    model, refused = None, []
+    if generator is not None:
+        original_def = pylang.get_function((root / h.target.file).read_text(encoding="utf-8"),
+                                           h.target.qualname or "")
+
+        def model(shapes: str) -> str | None:
+            try:
+                return generator.stress_code(h, original_def, shapes)
+            except PerfoptError as exc:  # a rejected key, an unknown model: the run's error
+                refused.append(exc)
+                raise
+
     try:
         return stress.stress_function(root, h.target, seeds, out, python=project.python,
-                                      options=options)
-    except PerfoptError:
+                                      options=options, model=model)
+    except PerfoptError as exc:
+        if any(exc is r for r in refused):
+            raise
         return seeds
 
 

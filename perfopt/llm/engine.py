@@ -291,6 +291,30 @@ def preview(target: Target, def_source: str, context: PromptContext,
     return f"{head}\n# target {target.key}\n{dumps_messages(messages)}"
 
 
+def ask_stress_code(target: Target, def_source: str, hot_lines: tuple[tuple[int, float], ...],
+                    examples: str, client: LLMClient) -> str:
+    """The model's reply to `stress_conditions`: performance-characterizing conditions over a
+    function's arguments and a generator of calls meeting them (perfopt.stress.functions).
+    PrivateCode (an LLMError) for a git-ignored or secret-looking file. The cache key leaves
+    the hot lines out (profile noise, as in `generate`)."""
+    _guard(target, client.config)
+
+    def messages(hot: tuple[tuple[int, float], ...]) -> list[Message]:
+        return [
+            {"role": "system", "content": render("system", language=_language(target))},
+            {"role": "user", "content": render(
+                "stress_conditions", language=_language(target), file=target.file,
+                qualname=target.qualname or "(whole program)",
+                fence=FENCE_TAGS.get(target.language, target.language),
+                code=def_source.rstrip("\n"),
+                hot_lines=format_hot_lines(def_source, hot,
+                                           target.span[0] if target.span else None),
+                examples=examples)},
+        ]
+
+    return client.chat(messages(hot_lines), key_messages=messages(()))[0]
+
+
 def ask(client: LLMClient, template: str, **variables: object) -> str:
     """One reply to a template (stress_conditions, mine_skill), with the system prompt."""
     messages: list[Message] = [

@@ -10,7 +10,9 @@ Request (JSON on stdin): {"resolver": path of _capture_plugin.py, "module", "pat
 "seeds": [pickle paths], "max_call_s" (a call still running then is stopped), then either
 "jobs": [{"seed": index, "factor", "strategy", "rng", "out"}] (one result per job) or
 "search": {"seed": index or -1 (type hints), "factors", "examples", "budget_s", "outs"}
-(Hypothesis's targeted search; one result per kept input).
+(Hypothesis's targeted search; one result per kept input), or "model": {"code", "bonus",
+"target_call_s", "examples", "budget_s", "outs"} (the model's stress code, see
+model_search), or "describe": true (each seed's shape, no values, for the model's prompt).
 Reply (JSON on stdout, last line): {"results": [...]}.
 """
 
@@ -199,22 +201,16 @@ def _plan_strategy(seed: tuple[tuple, dict], factors: list[float]):  # noqa: ANN
 def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
     """Hypothesis's targeted search (`hypothesis.target`) for costly calls: from the type
     hints (`spec["seed"]` < 0: valid argument sets, the largest kept) or over variant plans
-    of one seed (the costliest within max_call_s kept). Examples stop being tried at the
-    deadline. Each kept input is pickled to the next of `spec["outs"]`."""
-    try:
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
-    except ImportError:
-        return [{"ok": False, "error": "hypothesis is not installed for this interpreter"
-                 " (pip install hypothesis): no generated inputs"}]
-    deadline = time.monotonic() + spec["budget_s"]
-    max_call_s = spec["max_call_s"]  # the request's, copied in by main
-    found: list[tuple[float, float, int, bytes, str]] = []  # rank, cost, size, blob, note
-    errors: list[str] = []
+    of one seed (the costliest within max_call_s kept). Each kept input is pickled to the
+    next of `spec["outs"]`."""
     hinted = spec["seed"] < 0
-    if hinted:
-        strategy = _hint_strategy(func)
-    else:
-        strategy = _plan_strategy(seeds[spec["seed"]], spec["factors"])
+    try:
+        strategy = (_hint_strategy(func) if hinted
+                    else _plan_strategy(seeds[spec["seed"]], spec["factors"]))
+    except ImportError:
+        return [_NO_HYPOTHESIS]
+    except Exception as exc:  # a parameter with no hint, a hint with no strategy
+        return [{"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}]
 
     def build(drawn):  # noqa: ANN001, ANN202
         if hinted:
@@ -227,6 +223,55 @@ def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
         args = tuple(transform(a, factor, next(how), rng) for a in base_args)
         kwargs = {k: transform(v, factor, next(how), rng) for k, v in base_kwargs.items()}
         return args, kwargs, f"hypothesis target: x{factor:g} {','.join(strategies)}"
+
+    found, errors = _Found(len(spec["outs"]) * 4), []
+    _targeted(func, strategy, build, spec, found, errors, by_size=hinted)
+    return found.write(spec["outs"], errors)
+
+
+_NO_HYPOTHESIS = {"ok": False, "error": "hypothesis is not installed for this interpreter"
+                  " (pip install hypothesis): no generated inputs"}
+
+
+class _Found:
+    """The best inputs so far: (rank, cost, size, pickled arguments, note), best first."""
+
+    def __init__(self, room: int) -> None:
+        self.room, self.items = room, []
+
+    def add(self, rank: float, cost: float, size: int, blob: bytes, note: str) -> None:
+        self.items.append((rank, cost, size, blob, note))
+        self.items.sort(key=lambda f: -f[0])
+        del self.items[self.room:]
+
+    def write(self, outs: list[str], errors: list[str]) -> list[dict]:
+        """Each distinct input to the next of `outs`; one result per input written."""
+        results, kept = [], set()
+        for _rank, cost, size, blob, note in self.items:
+            if blob in kept or len(kept) >= len(outs):
+                continue
+            with open(outs[len(kept)], "wb") as fh:
+                fh.write(blob)
+            kept.add(blob)
+            results.append({"ok": True, "cost": cost, "size": size, "note": note})
+        if not results:
+            results.append({"ok": False, "error": errors[0] if errors else "no input found"})
+        return results
+
+
+def _targeted(func, strategy, build, spec: dict, found: _Found, errors: list[str],  # noqa: ANN001
+              by_size: bool = False, score=None) -> None:  # noqa: ANN001
+    """Hypothesis's targeted search: `build(drawn) -> (args, kwargs, note)`, the call timed
+    (stopped past max_call_s: no reward), `hypothesis.target` on its cost, or on
+    `score(cost, args, kwargs) -> (value, note)`. Examples stop being tried at the deadline;
+    the inputs that fit go to `found`, ranked by size (`by_size`) or by what was targeted."""
+    try:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
+    except ImportError:
+        errors.insert(0, _NO_HYPOTHESIS["error"])
+        return
+    deadline = time.monotonic() + spec["budget_s"]
+    max_call_s = spec["max_call_s"]
 
     @settings(max_examples=spec["examples"], deadline=None, database=None, derandomize=True,
               phases=(Phase.generate, Phase.target), suppress_health_check=list(HealthCheck),
@@ -247,27 +292,129 @@ def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
             return
         size = measure((args, kwargs))
         fits = cost <= max_call_s  # (where no timer could stop the call)
-        target(cost if fits else 0.0, label="cost")
+        value, extra = score(cost, args, kwargs) if score is not None else (cost, "")
+        target(value if fits else 0.0, label="cost")
         if fits:
-            found.append((size if hinted else cost, cost, size, blob, note))
-            found.sort(key=lambda f: -f[0])
-            del found[len(spec["outs"]) * 4:]
+            found.add(size if by_size else value, cost, size, blob, note + extra)
 
     try:
         probe()
-    except Exception as exc:  # a strategy Hypothesis cannot build: say which
+    except Exception as exc:  # a strategy Hypothesis cannot draw from: say which
         errors.insert(0, f"hypothesis: {type(exc).__name__}: {exc}"[:300])
-    results, kept = [], set()
-    for _rank, cost, size, blob, note in found:
-        if blob in kept or len(kept) >= len(spec["outs"]):
-            continue
-        with open(spec["outs"][len(kept)], "wb") as fh:
-            fh.write(blob)
-        kept.add(blob)
-        results.append({"ok": True, "cost": cost, "size": size, "note": note})
-    if not results:
-        results.append({"ok": False, "error": errors[0] if errors else "no input found"})
-    return results
+
+
+def _within(limit_s: float, fn):  # noqa: ANN001, ANN202
+    """fn() stopped by TooSlow past `limit_s` (POSIX timers; elsewhere unbounded)."""
+    timer = hasattr(signal, "setitimer")
+    if timer:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        return fn()
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def model_search(func, spec: dict) -> list[dict]:  # noqa: ANN001
+    """The model's stress code (after WEDGE): `generate(size, rng) -> (args, kwargs)` and
+    CONDITIONS, predicates over (args, kwargs). Sizes 1, 2, 4... until a call costs
+    target_call_s (or the generator or the function gives up), then Hypothesis's targeted
+    search over (size reached, rng seed) for the highest score: cost x (1 + bonus x share
+    of the conditions met), the reward of reaching the conditions. The code is the model's:
+    it runs here, in the sandboxed child, never in perfopt."""
+    namespace: dict = {"__name__": "perfopt_stress_code"}
+    try:
+        exec(compile(spec["code"], "<model stress code>", "exec"), namespace)  # noqa: S102
+        generate = namespace["generate"]
+        conditions = [(str(k), v) for k, v in dict(namespace.get("CONDITIONS") or {}).items()
+                      if callable(v)]
+    except Exception as exc:  # noqa: BLE001 - the model's code may raise anything
+        return [{"ok": False, "error": f"the model's stress code does not load: "
+                                       f"{type(exc).__name__}: {exc}"[:300]}]
+    limit_s, bonus = spec["max_call_s"], spec["bonus"]
+
+    def call_of(size: int, seed: int) -> tuple[tuple, dict]:
+        made = _within(limit_s, lambda: generate(size, random.Random(seed)))
+        if not (isinstance(made, (tuple, list)) and len(made) == 2 and isinstance(
+                made[0], (tuple, list)) and isinstance(made[1], dict)):
+            raise TypeError(f"generate returned {type(made).__name__}, not (args, kwargs)")
+        return tuple(made[0]), dict(made[1])
+
+    def met(predicate, args: tuple, kwargs: dict) -> bool:  # noqa: ANN001
+        try:
+            return bool(_within(limit_s, lambda: predicate(args, kwargs)))
+        except BaseException:  # noqa: BLE001 - a failing or endless predicate is not met
+            return False
+
+    def score(cost: float, args: tuple, kwargs: dict) -> tuple[float, str]:
+        hits = [met(p, args, kwargs) for _, p in conditions]
+        share = sum(hits) / len(hits) if hits else 0.0
+        return cost * (1 + bonus * share), (
+            f"; meets {sum(hits)}/{len(hits)} model conditions" if hits else "")
+
+    found, errors, sizes = _Found(len(spec["outs"]) * 4), [], []
+    deadline = time.monotonic() + spec["budget_s"]
+    size = 1
+    while size <= MAX_ELEMENTS and time.monotonic() < deadline:  # the model's size ladder
+        try:
+            args, kwargs = call_of(size, size)
+            blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            cost = time_call(func, args, kwargs, limit_s=limit_s)
+        except TooSlow:
+            break
+        except Exception as exc:  # noqa: BLE001 - a generator or call that fails
+            errors.append(f"{type(exc).__name__}: {exc}"[:300])
+            break
+        value, extra = score(cost, args, kwargs)
+        found.add(value, cost, measure((args, kwargs)), blob, f"model: size={size}{extra}")
+        sizes.append(size)
+        if cost >= spec["target_call_s"]:
+            break
+        size *= 4 if cost < spec["target_call_s"] / 16 else 2
+    left = deadline - time.monotonic()
+    if sizes and left > 0.5:
+        from_model = {**spec, "budget_s": left}
+
+        def build(drawn):  # noqa: ANN001, ANN202
+            size, seed = drawn
+            args, kwargs = call_of(size, seed)
+            return args, kwargs, f"model: size={size} seed={seed}"
+
+        try:
+            from hypothesis import strategies as st
+        except ImportError:
+            pass  # the ladder's inputs are kept
+        else:
+            strategy = st.tuples(st.sampled_from(sorted({*sizes, int(sizes[-1] * 1.5)})),
+                                 st.integers(0, 2**32 - 1))
+            _targeted(func, strategy, build, from_model, found, errors, score=score)
+    return found.write(spec["outs"], errors)
+
+
+def describe(value, depth: int = 0) -> str:  # noqa: ANN001
+    """A value's shape for the model, not its contents: `list of 8 (int in 1..9)`."""
+    kind = type(value).__name__
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return f"{kind} {value!r}" if depth == 0 else kind
+    if isinstance(value, (str, bytes)):
+        return f"{kind} of {len(value)} characters"
+    if depth >= 3:
+        return kind
+    if isinstance(value, dict):
+        inner = sorted({f"{describe(k, depth + 1)}: {describe(v, depth + 1)}"
+                        for k, v in list(value.items())[:20]})
+        return f"dict of {len(value)} ({' | '.join(inner[:3])})"
+    if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
+        items = list(value)
+        inner = sorted({describe(v, depth + 1) for v in items[:50]})
+        numbers = [v for v in items if type(v) in (int, float)]
+        span = f" in {min(numbers)}..{max(numbers)}" if numbers and len(numbers) == len(
+            items) else ""
+        return f"{kind} of {len(items)} ({' | '.join(inner[:3])}{span})"
+    return f"{type(value).__module__}.{type(value).__qualname__} object"
 
 
 def main() -> int:
@@ -282,6 +429,16 @@ def main() -> int:
     if "search" in request:  # Hypothesis: one search, its best inputs as the results
         spec = {**request["search"], "max_call_s": request["max_call_s"]}
         print(json.dumps({"results": search(func, seeds, spec)}), flush=True)
+        return 0
+    if "model" in request:  # the model's generator and conditions
+        spec = {**request["model"], "max_call_s": request["max_call_s"]}
+        print(json.dumps({"results": model_search(func, spec)}), flush=True)
+        return 0
+    if "describe" in request:  # the seeds' shapes, for the model's prompt
+        shapes = [{"ok": True, "shape": "(" + ", ".join(
+            [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+        ) + ")"} for args, kwargs in seeds]
+        print(json.dumps({"results": shapes}), flush=True)
         return 0
     results = []
     for job in request["jobs"]:
@@ -301,7 +458,8 @@ def main() -> int:
             limit = None if job["strategy"] == "as-is" else request.get("max_call_s")
             cost = time_call(func, args, kwargs, limit_s=limit)
         except TooSlow:
-            results.append({"ok": False, "error": f"slower than {request['max_call_s']} s"})
+            results.append({"ok": False, "too_slow": True,
+                            "error": f"slower than {request['max_call_s']} s"})
             continue
         except Exception as exc:  # the variant broke the function: not a valid input
             results.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})

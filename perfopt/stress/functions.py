@@ -9,8 +9,14 @@ strategy is tried once (provenance "scaled"); then Hypothesis's targeted search
 (`hypothesis.target` on the call's cost) explores variant plans of the costliest seed:
 a size factor the sweep reached, a value strategy per argument (random, sorted, reversed,
 all equal, few distinct, distinct, larger ints), a random seed; the costliest plans within
-`max_call_s` join the suite (provenance "hypothesis"). All of it runs in a child process
-(`_fn_worker.py`): unpickling seeds and calling the target run project code.
+`max_call_s` join the suite (provenance "hypothesis"). With a model (after WEDGE), it is
+shown the function and its seeds' shapes (never their values) and answers with
+performance-characterizing conditions, predicates over a call's arguments, and a generator
+of calls meeting them; the worker walks the generator's sizes, then Hypothesis searches its
+(size, seed) space for the highest cost x (1 + bonus x share of conditions met), so reaching
+the conditions is rewarded (provenance "model"). All of it runs in a child process
+(`_fn_worker.py`): unpickling seeds and calling the target run project code, and the
+model's code is no more trusted than that.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,7 @@ from perfopt.errors import TargetError
 from perfopt.languages.python import callable_path, definitions, module_name
 from perfopt.models import StressCase, StressSuite, Target
 from perfopt.profilers import _capture_plugin
+from perfopt.stress.conditions import CONDITION_BONUS
 from perfopt.stress.sweep import fit_exponent
 from perfopt.verify import sandbox
 
@@ -38,6 +46,8 @@ SEARCH_EXAMPLES = 24  # Hypothesis examples per search (its hill-climbing starts
 SEARCH_SHARE = 0.6  # of the time left after the sweep, what the plan search may use...
 SEARCH_MAX_S = 8.0  # ...up to this
 KEPT_SEARCHED = 3  # the costliest searched inputs kept
+KEPT_MODEL = 2  # the model's best-scoring inputs kept (met conditions: kept even if cheaper)
+DESCRIBE_S = 20.0  # the worker's time to load the seeds and say their shapes
 _WORKER = Path(__file__).with_name("_fn_worker.py")
 
 
@@ -69,6 +79,8 @@ class _Runner:
         self.errors: list[str] = []
         self.storage = out / ".hypothesis"  # removed when the suite is done
         self.complexity: float | None = None
+        self.model_code: str | None = None
+        self.too_slow: list[tuple[int, float, str]] = []  # jobs stopped past max_call_s
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -89,6 +101,8 @@ class _Runner:
             if result["ok"]:
                 points.append(_Point(seed, factor, strategy, result["cost"], result["size"],
                                      name))
+            elif result.get("too_slow"):
+                self.too_slow.append((seed, factor, strategy))
             else:
                 self.errors.append(result["error"])
         return points
@@ -97,22 +111,44 @@ class _Runner:
                prefix: str = "hypothesis") -> list[_Point]:
         """Hypothesis's targeted search over one seed's variant plans (or, with seed -1,
         over the type hints); the best inputs it kept, costliest (or largest) first."""
+        spec = {"seed": seed, "factors": factors}
+        return self._searched("search", spec, budget_s, keep, prefix, seed,
+                              max(factors, default=1.0))
+
+    def model_search(self, budget_s: float, keep: int) -> list[_Point]:
+        """The model's generator walked up in size, then searched for the best score."""
+        if not self.model_code:
+            return []
+        spec = {"code": self.model_code, "bonus": CONDITION_BONUS,
+                "target_call_s": self.options.target_call_s}
+        return self._searched("model", spec, budget_s, keep, "model", -1, 1.0)
+
+    def _searched(self, kind: str, spec: dict, budget_s: float, keep: int, prefix: str,
+                  seed: int, factor: float) -> list[_Point]:
         if self.left() < 2:
             return []
         names = [self._name(prefix) for _ in range(keep)]
-        spec = {"seed": seed, "factors": factors, "examples": SEARCH_EXAMPLES,
-                "budget_s": max(0.5, budget_s - 1.0), "outs": [str(self.out / n) for n in names]}
+        spec = {**spec, "examples": SEARCH_EXAMPLES, "budget_s": max(0.5, budget_s - 1.0),
+                "outs": [str(self.out / n) for n in names]}
         # the search's last example may start just before its deadline: a call's worth more
-        results = self._ask({"search": spec}, min(self.left(), budget_s +
-                                                   self.options.max_call_s * 3 + 5))
+        results = self._ask({kind: spec}, min(self.left(), budget_s +
+                                              self.options.max_call_s * 3 + 5))
         points = []
         for name, result in zip(names, results, strict=False):
             if result["ok"]:
-                points.append(_Point(seed, max(factors, default=1.0), "hypothesis",
+                points.append(_Point(seed, factor, kind if kind == "model" else "hypothesis",
                                      result["cost"], result["size"], name, result["note"]))
             else:
-                self.errors.append(result["error"])
+                self.errors.append(("model: " if kind == "model" else "") + result["error"])
         return points
+
+    def describe(self) -> str:
+        """The seeds' shapes (`list of 8 (int in 1..9)`), one line each, for the model."""
+        if not self.seeds:
+            return "(no captured call: the signature is all there is)"
+        results = self._ask({"describe": True}, DESCRIBE_S)
+        shapes = [r["shape"] for r in results if r.get("ok")]
+        return "\n".join(f"- a real call: {shape}" for shape in shapes) or "(unknown)"
 
     def _name(self, prefix: str) -> str:
         self.count += 1
@@ -144,8 +180,11 @@ def stress_function(
     python: str = sys.executable,
     *,
     options: FunctionStressOptions | None = None,
+    model: Callable[[str], str | None] | None = None,
 ) -> StressSuite:
-    """Seeds plus scaled and strategy variants that make `target` costlier."""
+    """Seeds plus scaled and strategy variants that make `target` costlier. `model`, given
+    the seeds' shapes, answers with the model's stress code (or None); it is asked before
+    the budget starts, so the endpoint's latency is not stress time."""
     options = options or FunctionStressOptions(budget_s=budget_s)
     root, out_dir = Path(root).resolve(), Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -162,6 +201,9 @@ def stress_function(
     seed_files = [seed_folder / c.payload for c in by_size[:SEEDS_SCALED]]
     runner = _Runner(root, module_name(target.file), path, seed_files, out_dir, python,
                      options, time.monotonic() + options.budget_s)
+    if model is not None:
+        runner.model_code = model(runner.describe())
+        runner.deadline = time.monotonic() + options.budget_s
     try:
         cases.extend(_grow(runner, cases, by_size, seed_files))
     finally:
@@ -172,7 +214,8 @@ def stress_function(
         if stale.name not in kept_files:  # variants tried but not kept
             stale.unlink(missing_ok=True)
     note = "; ".join(dict.fromkeys(runner.errors))[:500]
-    if note and not any(c.provenance in ("sweep", "scaled", "hypothesis") for c in cases):
+    if note and not any(c.provenance in ("sweep", "scaled", "hypothesis", "model")
+                        for c in cases):
         cases = [*cases[:-1], _noted(cases[-1], note)] if cases else []
     return StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
                        complexity=complexity, unpicklable=seeds.unpicklable)
@@ -181,7 +224,8 @@ def stress_function(
 def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
           seed_files: list[Path]) -> list[StressCase]:
     """Seed costs (set on `cases` in place), hint seeds when nothing was captured, the
-    size sweep (its exponent left on runner.complexity), then the targeted search."""
+    size sweep (its exponent left on runner.complexity), the model's search when there is
+    one, then the targeted search over the costliest seed's plans."""
     options, out_dir = runner.options, runner.out
     runner.complexity = None
     new: list[StressCase] = []
@@ -205,6 +249,11 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
     searched: list[_Point] = []
     if best is not None:  # each value strategy once at the sweep's best size...
         searched = runner.run([(best.seed, best.factor, s) for s in STRATEGIES])
+        searched += _step_down(runner, best, sorted({p.factor for p in sweep
+                                                     if p.seed == best.seed}))
+    # the model's conditions and generator, when there is a model (with or without seeds)
+    modeled = runner.model_search(min(SEARCH_MAX_S, runner.left() * SEARCH_SHARE), KEPT_MODEL)
+    if best is not None:
         # ...then Hypothesis's targeted search over sizes, strategies per argument, seeds
         # every size the sweep reached: a value strategy (all equal, sorted...) can make
         # a smaller input costlier than the sweep's largest random one
@@ -217,13 +266,14 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
         line = [p for p in sweep if p.seed == first]
         timed = [p for p in line if p.cost >= MIN_FIT_COST_S]
         runner.complexity = fit_exponent([p.size for p in timed], [p.cost for p in timed])
-    for point in _keep(sweep, searched, options.max_call_s):
-        provenance = {"random": "sweep", "hypothesis": "hypothesis"}.get(point.strategy,
-                                                                          "scaled")
+    for point in _keep(sweep, searched, options.max_call_s) + modeled:
+        provenance = {"random": "sweep", "hypothesis": "hypothesis",
+                      "model": "model"}.get(point.strategy, "scaled")
         new.append(StressCase(
             id=Path(point.file).stem, provenance=provenance, payload=point.file,
             size=point.size, cost=point.cost,
-            note=f"seed {point.seed}: {point.note}" if point.note
+            note=point.note if point.strategy == "model"
+            else f"seed {point.seed}: {point.note}" if point.note
             else f"seed {point.seed} x{point.factor:g} {point.strategy}"))
     return new
 
@@ -249,6 +299,24 @@ def _ladder(runner: _Runner, seed: int) -> list[_Point]:
             break
         factor *= 4 if point.cost < runner.options.target_call_s / 16 else 2
     return points
+
+
+def _step_down(runner: _Runner, best: _Point, factors: list[float]) -> list[_Point]:
+    """A strategy too slow at the sweep's best size (all values equal on a quadratic in
+    the groups of equal values) is tried at the sweep's smaller sizes, largest first: its
+    largest size that fits max_call_s may cost far more than the sweep's best."""
+    found: list[_Point] = []
+    for strategy in dict.fromkeys(s for seed, f, s in runner.too_slow
+                                  if seed == best.seed and f == best.factor):
+        for factor in reversed([f for f in factors if f < best.factor]):
+            if runner.left() < runner.options.max_call_s + 1:
+                return found
+            before = len(runner.too_slow)
+            got = runner.run([(best.seed, factor, strategy)])
+            found += got
+            if got or len(runner.too_slow) == before:  # it fits, or it fails otherwise
+                break
+    return found
 
 
 def _keep(sweep: list[_Point], variants: list[_Point], max_call_s: float) -> list[_Point]:

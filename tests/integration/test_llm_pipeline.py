@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,20 @@ def count_pairs(values, target)
 """)
 
 
+# A run's first request: the model's stress conditions and call generator (after WEDGE) for
+# count_pairs; its calls join the stress suite that every candidate is checked against.
+STRESS = Reply("""- many values, so that most of the n^2 pairs are looked at
+
+```python
+CONDITIONS = {"many values": lambda args, kwargs: len(args[0]) >= 300}
+
+
+def generate(size, rng):
+    return ([rng.randint(0, 100) for _ in range(size)], 100), {}
+```
+""")
+
+
 def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                           check=True).stdout
@@ -135,7 +150,7 @@ def describe(report: dict) -> str:
 )
 def test_bad_reply_is_rejected_and_refined_with_the_evidence(project, llm_server, bad, gate,
                                                              evidence):
-    llm_server.push(Reply(bad), Reply(GOOD))
+    llm_server.push(STRESS, Reply(bad), Reply(GOOD))
     report = report_of(optimize(project, llm_server.base_url))
 
     assert summary(report) == [("llm:m#1", gate), ("llm:m#1.r1", "accepted")], describe(report)
@@ -145,7 +160,13 @@ def test_bad_reply_is_rejected_and_refined_with_the_evidence(project, llm_server
     assert accepted["ci"][0] >= 1.05 and accepted["speedup"] >= 2.0, describe(report)
     assert "Counter" in report["patch"]
 
-    first, refine = llm_server.chat_requests
+    stress, first, refine = llm_server.chat_requests
+    # the stress request shows the function and its real calls' shapes, not their values
+    assert "Find the inputs that make this Python function slowest" in stress.text
+    assert "def count_pairs" in stress.text and "- a real call: (list of 900 (int" in stress.text
+    assert "[0, 37, 74" not in stress.text
+    # its calls joined the suite: the optimize prompt's summary counts them
+    assert re.search(r"\d+ inputs \([^)]*\b[12] model\b", first.text), first.text[-2500:]
     assert first.body["model"] == "m"
     assert "count_pairs" in first.text and "Make this Python function faster" in first.text
     # the refine prompt carries the gate, the rejected code and the verifier's evidence
@@ -156,15 +177,15 @@ def test_bad_reply_is_rejected_and_refined_with_the_evidence(project, llm_server
         assert "measured speedup" in refine.text  # the measurement itself, CI included
     if gate == "equivalence":
         assert "expected" in refine.text and "got" in refine.text  # both outputs
-    assert report["usage"]["requests"] == 2
+    assert report["usage"]["requests"] == 3
 
 
 def test_unparsable_reply_is_asked_again_with_the_parse_error(project, llm_server):
-    llm_server.push(Reply(NO_PARSE), Reply(GOOD))
+    llm_server.push(STRESS, Reply(NO_PARSE), Reply(GOOD))
     report = report_of(optimize(project, llm_server.base_url))
 
     assert summary(report) == [("llm:m#1", "accepted")], describe(report)
-    first, again = llm_server.chat_requests
+    _stress, first, again = llm_server.chat_requests
     # the second request is the same conversation plus the bad reply and why it failed
     assert again.messages[: len(first.messages)] == first.messages
     assert again.messages[-2] == {"role": "assistant", "content": NO_PARSE}
@@ -172,13 +193,13 @@ def test_unparsable_reply_is_asked_again_with_the_parse_error(project, llm_serve
 
 
 def test_rate_limit_is_retried_then_accepted(project, llm_server):
-    llm_server.push(Status(429, {"Retry-After": "1"}), Reply(GOOD))
+    llm_server.push(Status(429, {"Retry-After": "1"}), STRESS, Reply(GOOD))
     report = report_of(optimize(project, llm_server.base_url))
 
     assert summary(report) == [("llm:m#1", "accepted")], describe(report)
-    first, retry = llm_server.chat_requests
+    first, retry, _optimize = llm_server.chat_requests
     assert first.body == retry.body  # the same request, sent again
-    assert report["usage"]["requests"] == 2
+    assert report["usage"]["requests"] == 3
     assert not [w for w in report["warnings"] if "model" in w], report["warnings"]
 
 
@@ -197,12 +218,12 @@ def test_rejected_api_key_is_one_line_and_exit_2(project, llm_server):
 
 
 def test_second_identical_run_is_served_from_the_cache(project, llm_server):
-    llm_server.push(Reply(GOOD))
+    llm_server.push(STRESS, Reply(GOOD))
     first = report_of(optimize(project, llm_server.base_url))
     assert summary(first) == [("llm:m#1", "accepted")], describe(first)
-    assert first["usage"]["requests"] == 1
+    assert first["usage"]["requests"] == 2
     sent = len(llm_server.chat_requests)
-    assert sent == 1
+    assert sent == 2
 
     # the cache sits in the project's .perfopt/, which ignores itself
     assert list((project / ".perfopt" / "cache" / "llm").rglob("*.json"))
@@ -212,7 +233,7 @@ def test_second_identical_run_is_served_from_the_cache(project, llm_server):
     assert len(llm_server.chat_requests) == sent, [r.text[-300:] for r in
                                                    llm_server.chat_requests[sent:]]
     assert summary(second) == [("llm:m#1", "accepted")], describe(second)
-    assert second["usage"]["requests"] == 0 and second["usage"]["cached"] >= 1
+    assert second["usage"]["requests"] == 0 and second["usage"]["cached"] >= 2
     assert second["patch"] == first["patch"]
     assert git(project, "status", "--porcelain") == ""
 
