@@ -24,7 +24,9 @@ LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", 
 # lengths, divisor enumeration: number-theory code is slowest on primes)
 SCALAR_STRATEGIES = ("scale", "max", "min", "random", "prime")
 TREE_STRATEGIES = ("random", "path", "star")
-STRING_STRATEGIES = ("random", "same", "few", "alternate")
+# "rare": one character throughout but the last, the classic worst case of a scan (find,
+# in, index: each search for the rare character walks the whole string)
+STRING_STRATEGIES = ("random", "same", "few", "alternate", "rare")
 PRIME_POOL = 64  # "primes": values drawn from the largest this many primes within bounds
 PRIME_SEARCH = 5_000  # candidates looked at below a value before giving up on a prime
 _MR_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)  # exact below 3.3e24
@@ -181,6 +183,9 @@ class InputModel:
         chars = self.charset(name)
         if how == "same":
             return chars[0] * length
+        if how == "rare":
+            first, last = (chars[:2] * 2)[:2]
+            return first * (length - 1) + last if length else ""
         if how == "alternate":
             pair = chars[:2] or chars
             return (pair * (length // max(1, len(pair)) + 1))[:length]

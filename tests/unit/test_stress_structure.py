@@ -128,6 +128,15 @@ def test_a_bound_that_points_forward_on_its_line_holds():
             assert y + 2 * z <= x, (scale, seed, x, y, z)
 
 
+def test_rare_string_is_the_worst_case_of_a_scan():
+    # p02937: s.find(c, last) for each c of t; s = "aa...ab" and t = "abab..." make every
+    # search for "b" walk the whole of s
+    statement, samples = _load("p02937")
+    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    s, t = model.render(Plan(1.0, 0, (("s", "rare"), ("t", "alternate")))).split()
+    assert s == "a" * (10**5 - 1) + "b" and t == "ab" * (10**5 // 2)
+
+
 def test_neighbours_stay_within_a_bound_stated_on_a_later_line():
     # p04017: "x_{i+1} - x_i <= L", strictly increasing x, and L two lines below x
     statement, samples = _load("p04017")
