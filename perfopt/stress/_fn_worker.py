@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import functools
 import gc
 import importlib.util
 import inspect
@@ -141,26 +142,37 @@ def _alarm(signum, frame):  # noqa: ANN001, ANN202
     raise TooSlow
 
 
+def _within(limit_s: float | None, fn):  # noqa: ANN001, ANN202
+    """fn() stopped by TooSlow past `limit_s` (None: no limit; POSIX timers, elsewhere
+    unbounded)."""
+    timer = limit_s is not None and hasattr(signal, "setitimer")
+    if timer:
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit_s)
+    try:
+        return fn()
+    finally:
+        if timer:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _timed(func, args: tuple, kwargs: dict) -> float:  # noqa: ANN001
+    started = time.perf_counter()
+    func(*args, **kwargs)
+    return time.perf_counter() - started
+
+
 def time_call(func, args: tuple, kwargs: dict, limit_s: float | None = None) -> float:  # noqa: ANN001
     """Seconds of one call on copies of the arguments (the min of a few while cheap).
     With `limit_s` (POSIX), a call still running then is interrupted: TooSlow."""
     cost, spent = float("inf"), 0.0
-    timer = limit_s is not None and hasattr(signal, "setitimer")
-    if timer:
-        signal.signal(signal.SIGALRM, _alarm)
     for _ in range(REPEATS):  # fast calls: the min of a few, timer noise is large
         call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
         gc.collect()  # as timeit does: no collection of the copies mid-call
         gc.disable()
         try:
-            if timer:
-                signal.setitimer(signal.ITIMER_REAL, limit_s)
-            started = time.perf_counter()
-            func(*call_args, **call_kwargs)
-            once = time.perf_counter() - started
+            once = _within(limit_s, functools.partial(_timed, func, call_args, call_kwargs))
         finally:
-            if timer:
-                signal.setitimer(signal.ITIMER_REAL, 0)
             gc.enable()
         cost, spent = min(cost, once), spent + once
         if spent > REPEAT_UNDER_S:
@@ -301,19 +313,6 @@ def _targeted(func, strategy, build, spec: dict, found: _Found, errors: list[str
         probe()
     except Exception as exc:  # a strategy Hypothesis cannot draw from: say which
         errors.insert(0, f"hypothesis: {type(exc).__name__}: {exc}"[:300])
-
-
-def _within(limit_s: float, fn):  # noqa: ANN001, ANN202
-    """fn() stopped by TooSlow past `limit_s` (POSIX timers; elsewhere unbounded)."""
-    timer = hasattr(signal, "setitimer")
-    if timer:
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit_s)
-    try:
-        return fn()
-    finally:
-        if timer:
-            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def model_search(func, spec: dict) -> list[dict]:  # noqa: ANN001
