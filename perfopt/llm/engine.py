@@ -298,27 +298,27 @@ def ask_stress_code(target: Target, def_source: str, hot_lines: tuple[tuple[int,
     PrivateCode (an LLMError) for a git-ignored or secret-looking file. The cache key leaves
     the hot lines out (profile noise, as in `generate`)."""
     _guard(target, client.config)
+    first = target.span[0] if target.span else None
+    return ask(client, "stress_conditions",
+               stable={"hot_lines": format_hot_lines(def_source, (), first)},
+               language=_language(target), file=target.file,
+               qualname=target.qualname or "(whole program)",
+               fence=FENCE_TAGS.get(target.language, target.language),
+               code=def_source.rstrip("\n"),
+               hot_lines=format_hot_lines(def_source, hot_lines, first), examples=examples)
 
-    def messages(hot: tuple[tuple[int, float], ...]) -> list[Message]:
+
+def ask(client: LLMClient, template: str, *, stable: dict[str, object] | None = None,
+        **variables: object) -> str:
+    """One reply to a template (stress_conditions, stress_program, mine_skill), with the
+    system prompt. `stable` replaces variables in the cache key only (what changes from one
+    identical run to the next, such as profile samples)."""
+
+    def messages(values: dict[str, object]) -> list[Message]:
         return [
-            {"role": "system", "content": render("system", language=_language(target))},
-            {"role": "user", "content": render(
-                "stress_conditions", language=_language(target), file=target.file,
-                qualname=target.qualname or "(whole program)",
-                fence=FENCE_TAGS.get(target.language, target.language),
-                code=def_source.rstrip("\n"),
-                hot_lines=format_hot_lines(def_source, hot,
-                                           target.span[0] if target.span else None),
-                examples=examples)},
+            {"role": "system", "content": render("system", language="Python")},
+            {"role": "user", "content": render(template, **values)},
         ]
 
-    return client.chat(messages(hot_lines), key_messages=messages(()))[0]
-
-
-def ask(client: LLMClient, template: str, **variables: object) -> str:
-    """One reply to a template (stress_conditions, mine_skill), with the system prompt."""
-    messages: list[Message] = [
-        {"role": "system", "content": render("system", language="Python")},
-        {"role": "user", "content": render(template, **variables)},
-    ]
-    return client.chat(messages)[0]
+    key = messages({**variables, **stable}) if stable else None
+    return client.chat(messages(variables), key_messages=key)[0]
