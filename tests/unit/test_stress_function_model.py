@@ -11,10 +11,11 @@ import pytest
 
 from perfopt.generate import LLMGenerator
 from perfopt.llm import LLMClient, ModelConfig
-from perfopt.models import Hotspot, StressCase, StressSuite, Target
+from perfopt.models import Hotspot, StressSuite
 from perfopt.stress import _fn_worker
 from perfopt.stress.functions import FunctionStressOptions, stress_function
 from tests.llm_server import Reply
+from tests.unit.test_stress_functions import function_project
 
 # Quadratic only when most values are 7, and the captured call holds no 7: growing it
 # (values resampled from 1..6), sorting it or making it all-equal never takes that branch.
@@ -48,17 +49,7 @@ OPTIONS = FunctionStressOptions(budget_s=8, target_call_s=0.1)
 
 @pytest.fixture
 def project(tmp_path: Path) -> tuple[Path, StressSuite]:
-    root = tmp_path / "proj"
-    (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "algo.py").write_text(FUNCTION)
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "case-1.pkl").write_bytes(
-        pickle.dumps({"args": ([3, 1, 4, 1, 5, 2, 6, 5],), "kwargs": {}}))
-    target = Target("pkg/algo.py", "pairs")
-    return root, StressSuite(target, (StressCase("captured-1", "captured", "case-1.pkl"),),
-                             str(seeds))
+    return function_project(tmp_path, "algo", FUNCTION, "pairs", [3, 1, 4, 1, 5, 2, 6, 5])
 
 
 @pytest.mark.slow

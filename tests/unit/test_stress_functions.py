@@ -48,19 +48,24 @@ def strict(items: list[int]) -> int:
 '''
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> tuple[Path, StressSuite]:
+def function_project(tmp_path: Path, module: str, source: str, qualname: str,
+                     seed: list) -> tuple[Path, StressSuite]:
+    """tmp_path/proj with pkg/`module`.py holding `source`, and one captured call of
+    `qualname` with `seed` as its only argument."""
     root = tmp_path / "proj"
     (root / "pkg").mkdir(parents=True)
     (root / "pkg" / "__init__.py").write_text("")
-    (root / "pkg" / "algos.py").write_text(ALGOS)
+    (root / "pkg" / f"{module}.py").write_text(source)
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    (seeds / "case-1.pkl").write_bytes(
-        pickle.dumps({"args": ([3, 1, 4, 1, 5, 9, 2, 6],), "kwargs": {}}))
-    suite = StressSuite(Target("pkg/algos.py", "count_dupes"),
-                        (StressCase("captured-1", "captured", "case-1.pkl"),), str(seeds))
-    return root, suite
+    (seeds / "case-1.pkl").write_bytes(pickle.dumps({"args": (seed,), "kwargs": {}}))
+    return root, StressSuite(Target(f"pkg/{module}.py", qualname),
+                             (StressCase("captured-1", "captured", "case-1.pkl"),), str(seeds))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, StressSuite]:
+    return function_project(tmp_path, "algos", ALGOS, "count_dupes", [3, 1, 4, 1, 5, 9, 2, 6])
 
 
 def _suite_for(project, qualname: str, tmp_path: Path, budget: float = 20.0,
