@@ -11,6 +11,10 @@ With a model (perfopt.stress.conditions), its input generator runs first at grow
 (provenance "model"; it needs no grammar), and an input's score is its cost raised by the
 share of the model's performance-characterizing conditions it meets: the score, not the
 bare cost, ranks the search and picks the stress inputs.
+At the start-up floor (the stress inputs' median net cost under `FLOOR_S`: a problem
+whose bounds are small) the clock cannot rank inputs, so the costliest and the largest distinct
+inputs are counted under callgrind (whole-run instructions, PYTHONHASHSEED=0: exact) and
+the highest counts are kept; without valgrind the clock's ranking stands.
 The suite holds the samples (provenance "sample", for correctness), the costliest distinct
 inputs found ("generated"/"mutated": the stress inputs) and the sweep points kept only for
 the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out).
@@ -33,9 +37,12 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from perfopt.bench import callgrind
+from perfopt.bench.timing import BenchFailed
 from perfopt.models import StressCase, StressSuite, Target
 from perfopt.stress.conditions import SCALES, ConditionRunner, score
 from perfopt.stress.constraints import parse_constraints
@@ -56,6 +63,11 @@ STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drift
 NET_FLOOR_S = 0.001  # a net cost never drops below this: ratios stay finite
 WRITE_RESERVE_S = 1.0  # of the budget, kept for writing the suite after the search
 STATS_FILE = "generation.json"
+FLOOR_S = 0.010  # below this net cost a run's own work drowns in start-up jitter (~ms)
+IR_CANDIDATES = 8  # inputs counted under callgrind when the stress inputs sit at the floor
+IR_RUN_S = 30.0  # one count's time limit (CPython under valgrind starts in ~2 s)
+IR_POOL_MAX = 5  # inputs counted cost at most this many times FLOOR_S by the clock
+IR_MIN_LEFT_S = 10.0  # budget a floor ranking needs (eight counts, two at a time: ~10 s)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class GenerationStats:
     model_generated: int = 0
     model_accepted: int = 0
     model_note: str = ""
+    # at the start-up floor: inputs ranked by instruction count instead of by the clock
+    ranked_by_instructions: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,7 @@ class _Tried:
     note: str = ""
     gross: float = 0.0  # wall seconds
     hits: tuple[bool, ...] = ()  # the model's conditions this input meets
+    instructions: int | None = None  # whole-run count, taken only at the start-up floor
 
     @property
     def score(self) -> float:
@@ -298,6 +313,9 @@ def build_program_suite(
                                   floor=floor)
         sweep_kept = sweep[-SWEEP_KEPT:]
     chosen = _choose(search.tried, options.max_case_s)
+    counted = 0
+    if chosen and statistics.median(t.cost for t in chosen) < FLOOR_S:
+        counted, chosen = _rank_by_instructions(search, chosen)
     sweep_kept = [t for t in sweep_kept if all(t is not c for c in chosen)]
     cases = [_write(out_dir, f"sample-{k}", "sample", text, gross, samples[k].name, search)
              for k, (text, gross) in enumerate(zip(texts, sample_gross, strict=True))]
@@ -306,6 +324,8 @@ def build_program_suite(
         note = tried.note
         if tried.hits:
             note = f"meets {sum(tried.hits)}/{len(tried.hits)} model conditions; {note}"
+        if tried.instructions is not None:
+            note = f"{tried.instructions:,} instructions; {note}"
         cases.append(_write(out_dir, f"{provenance}-{k}", provenance, tried.text, tried.gross,
                             note, search, size=len(tried.text)))
     for k, tried in enumerate(sweep_kept):
@@ -322,7 +342,8 @@ def build_program_suite(
         condition_hits=tuple(sum(1 for t in chosen if len(t.hits) > i and t.hits[i])
                              for i in range(len(names))),
         model_generated=model_counts[0], model_accepted=model_counts[0] - model_counts[1],
-        model_note=runner.error if runner is not None else "")
+        model_note=runner.error if runner is not None else "",
+        ranked_by_instructions=counted)
     (out_dir / STATS_FILE).write_text(json.dumps(asdict(stats), indent=2), encoding="utf-8")
     suite = StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
                         complexity=complexity)
@@ -489,6 +510,45 @@ def _scaled_down(search: _Search, tried: _Tried, scale: float) -> float:
     """The scale at which an input that cost too much should cost about target_cost_s
     (assuming roughly quadratic growth)."""
     return scale * (search.options.target_cost_s / tried.cost) ** 0.5
+
+
+def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, list[_Tried]]:
+    """The stress inputs by instruction count, for a search whose inputs all cost less
+    than the clock can resolve: the costliest and the largest distinct inputs are
+    counted (two at a time: counts do not depend on the load) and the highest counts
+    kept. Returns how many were counted and the choice; the clock's choice when valgrind
+    is missing, the budget is short or a count fails."""
+    if not callgrind.available() or search.left() < IR_MIN_LEFT_S:
+        return 0, chosen
+    # a few times the floor at most: one count stays a few seconds under valgrind (~100x)
+    fits = [t for t in search.tried if t.cost <= IR_POOL_MAX * FLOOR_S]
+    by_cost = sorted(fits, key=lambda t: -t.score)
+    by_size = sorted(fits, key=lambda t: -len(t.text))
+    pool: list[_Tried] = []
+    for t in (t for both in zip(by_cost, by_size, strict=True) for t in both):
+        if len(pool) < IR_CANDIDATES and all(t.text != p.text for p in pool):
+            pool.append(t)
+
+    def count(t: _Tried) -> int | None:
+        limit = min(IR_RUN_S, search.left())
+        if limit < 3:  # the budget is spent: this input keeps no count
+            return None
+        return callgrind.program_instructions(search.command, t.text.encode(), cwd=search.cwd,
+                                              timeout_s=limit,
+                                              memory_mb=search.options.memory_mb)
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as workers:
+            counts = list(workers.map(count, pool))
+    except BenchFailed:
+        return 0, chosen
+    for t, n in zip(pool, counts, strict=True):
+        t.instructions = n
+    ranked = sorted((t for t in pool if t.instructions is not None),
+                    key=lambda t: -score(float(t.instructions or 0), t.hits))
+    if len(ranked) < min(BEST_KEPT, len(pool)):
+        return 0, chosen
+    return len(ranked), ranked[:BEST_KEPT]
 
 
 def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:

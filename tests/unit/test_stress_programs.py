@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from perfopt.stress.programs import (
+    BEST_KEPT,
     NET_FLOOR_S,
     STATS_FILE,
     ProgramStressOptions,
@@ -104,6 +106,37 @@ def test_quadratic_program_gets_a_suite_20x_costlier_than_its_samples(tmp_path):
     sample_cost = min(c.cost for c in suite.cases if c.provenance == "sample")
     stress_cost = max(c.cost for c in suite.cases if c.provenance != "sample")
     assert stress_cost >= 20 * sample_cost, (stress_cost, sample_cost)
+
+
+TINY_STATEMENT = STATEMENT.replace(r"1 \leq N \leq 10^4", r"1 \leq N \leq 60")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="instruction counts need valgrind")
+def test_inputs_below_the_clocks_resolution_are_ranked_by_instruction_count(tmp_path):
+    # N <= 60: the quadratic loop's 1,770 steps cost well under a millisecond, lost in
+    # CPython's start-up jitter, so the clock picks inputs at random; instruction counts
+    # see the work and keep the largest inputs
+    program, samples = _program_with_samples(tmp_path, "pairs.py", QUADRATIC, "4\n3 1 4 2\n")
+    built = build_program_suite(program, "python", samples, TINY_STATEMENT, tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=40.0))
+    assert built.stats.ranked_by_instructions >= BEST_KEPT
+    suite = built.suite
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    counts = [int(c.note.split(" instructions")[0].replace(",", "")) for c in stress]
+    assert len(stress) == BEST_KEPT and counts == sorted(counts, reverse=True), counts
+    n = int((Path(suite.folder) / stress[0].payload).read_text().split()[0])
+    assert n >= 50, (n, [c.note for c in stress])
+
+
+def test_without_valgrind_the_clock_ranks_inputs_at_the_floor(tmp_path, monkeypatch):
+    program, samples = _program_with_samples(tmp_path, "pairs.py", QUADRATIC, "4\n3 1 4 2\n")
+    (tmp_path / "bin").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no valgrind on it
+    built = build_program_suite(program, "python", samples, TINY_STATEMENT, tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=20.0))
+    assert built.stats.ranked_by_instructions == 0
+    stress = [c for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
+    assert stress and not any("instructions" in c.note for c in stress)
 
 
 def test_unrecognised_input_keeps_the_samples(tmp_path):
