@@ -513,7 +513,7 @@ def _scaled_down(search: _Search, tried: _Tried, scale: float) -> float:
 
 
 def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, list[_Tried]]:
-    """The stress inputs by instruction count, for a search whose inputs all cost less
+    """The stress inputs by instruction count, for a search whose best inputs cost less
     than the clock can resolve: the costliest and the largest distinct inputs are
     counted (two at a time: counts do not depend on the load) and the highest counts
     kept. Returns how many were counted and the choice; the clock's choice when valgrind
