@@ -50,14 +50,14 @@ sys.path.insert(0, str(ROOT))
 
 from perfopt.bench import callgrind  # noqa: E402
 from perfopt.bench.timing import BenchFailed  # noqa: E402
-from perfopt.stress.programs import NET_FLOOR_S, build_program_suite  # noqa: E402
+from perfopt.stress.programs import FLOOR_S, NET_FLOOR_S, build_program_suite  # noqa: E402
 from perfopt.verify import sandbox  # noqa: E402
 
 SPEEDUP_BAR = 1.10  # PIE's %Opt threshold
 REL_TOL = ABS_TOL = 1e-6
 RUN_TIMEOUT_S = 20.0
 REPEATS = 3  # every input: the median of this many interleaved runs
-MEASURABLE_S = 0.010  # a suite whose mean net wall cost is below this measures start-up
+MEASURABLE_S = FLOOR_S  # a suite whose mean net wall cost is below this measures start-up
 IR_TIMEOUT_S = 300.0  # one program run under callgrind
 
 
@@ -131,14 +131,9 @@ def _instructions(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
     the load, so the two cores count two runs at once."""
     if not inputs or not callgrind.available():
         return None
-
-    def count(job: tuple[list[str], bytes]) -> int:
-        return callgrind.program_instructions(job[0], job[1], cwd=cwd, timeout_s=IR_TIMEOUT_S)
-
     jobs = [(empty, b"")] + [(cmd, data) for data in inputs for cmd in (slow, fast)]
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            counts = list(pool.map(count, jobs))
+        counts = callgrind.programs_instructions(jobs, cwd=cwd, timeout_s=IR_TIMEOUT_S)
     except BenchFailed:
         return None
     base, rest = counts[0], counts[1:]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -246,4 +247,22 @@ def program_instructions(
                 f"{proc.tail(8)}"
             )
         return read_total(out)
+
+
+def programs_instructions(
+    jobs: Sequence[tuple[Sequence[str], bytes]],
+    *,
+    cwd: Path,
+    timeout_s: float = 300.0,
+    memory_mb: int | None = 4096,
+) -> list[int]:
+    """`program_instructions` of each (command, stdin bytes) job, in order, two runs at a
+    time (counts do not depend on the load). The first failure raises BenchFailed."""
+
+    def count(job: tuple[Sequence[str], bytes]) -> int:
+        return program_instructions(list(job[0]), job[1], cwd=cwd, timeout_s=timeout_s,
+                                    memory_mb=memory_mb)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(count, jobs))
 

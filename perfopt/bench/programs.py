@@ -12,7 +12,6 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from perfopt.bench import callgrind
@@ -80,15 +79,10 @@ def compare_programs(
         return (wall,)
     started = time.perf_counter()
 
-    def count(cmd: Sequence[str]) -> int:
-        return sum(
-            callgrind.program_instructions(list(cmd), data, cwd=cwd, timeout_s=settings.timeout_s,
-                                           memory_mb=settings.memory_mb)
-            for data in inputs
-        )
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        base, cand = pool.map(count, (cmd_a, cmd_b))
+    counts = callgrind.programs_instructions(
+        [(cmd, data) for cmd in (cmd_a, cmd_b) for data in inputs], cwd=cwd,
+        timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+    base, cand = sum(counts[:len(inputs)]), sum(counts[len(inputs):])
     ratio = base / cand
     counted = Measurement(
         metric="instructions", baseline=(float(base),), candidate=(float(cand),),

@@ -13,7 +13,6 @@ import difflib
 import statistics
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,14 +158,10 @@ def measure(baseline: Baseline, built: Built, settings: Settings) -> tuple[Measu
     cmds = (portable_command(baseline.built, baseline.options),
             portable_command(built, baseline.options))
 
-    def count(cmd: tuple[str, ...]) -> int:
-        return sum(callgrind.program_instructions(list(cmd), data, cwd=cwd,
-                                                  timeout_s=settings.timeout_s,
-                                                  memory_mb=settings.memory_mb)
-                   for data in inputs)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        base, cand = pool.map(count, cmds)
+    counts = callgrind.programs_instructions(
+        [(cmd, data) for cmd in cmds for data in inputs], cwd=cwd,
+        timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+    base, cand = sum(counts[:len(inputs)]), sum(counts[len(inputs):])
     ratio = base / max(cand, 1)
     counted = Measurement(
         metric="instructions", baseline=(float(base),), candidate=(float(cand),),
