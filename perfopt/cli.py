@@ -233,9 +233,13 @@ def stress(
                                           "section [INPUTS/statement.txt]."),
     out: Path | None = typer.Option(None, help="Save the suite here (suite.json + payloads)."),
     budget: float = typer.Option(60.0, help="Seconds to spend generating inputs."),
+    model: str | None = typer.Option(None, help="LLM model asked for performance-"
+                                     "characterizing conditions and an input generator."),
+    base_url: str | None = typer.Option(None, help="Endpoint, e.g. http://localhost:8000/v1."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Build inputs that make slow code show itself, and print the suite."""
+    """Build inputs that make slow code show itself, and print the suite. With a model
+    (--model, or [tool.perfopt] model), its conditions and input generator guide the search."""
     import json
 
     from rich.console import Console
@@ -246,12 +250,17 @@ def stress(
     from perfopt.stress.command import stress_target
 
     root = path if path.is_dir() else path.parent
-    report = stress_target(path, load_settings(root), symbol=symbol, inputs=inputs,
-                           statement=statement, out=out, budget_s=budget)
+    err = Console(stderr=True)
+    settings = load_settings(root, {"model": model, "base_url": base_url})
+    report = stress_target(path, settings, symbol=symbol, inputs=inputs, statement=statement,
+                           out=out, budget_s=budget,
+                           warn=lambda text: err.print(f"perfopt: {text}", markup=False,
+                                                       highlight=False, soft_wrap=True))
     if json_out:
         data = {"target": report.target, "suite": to_dict(report.suite),
                 "seed_cost": report.seed_cost, "stress_cost": report.stress_cost,
-                "slowdown": report.slowdown, "saved_to": report.saved_to}
+                "slowdown": report.slowdown, "saved_to": report.saved_to,
+                "model": report.model}
         sys.stdout.write(json.dumps(data) + "\n")
         return
     c = Console()
@@ -267,6 +276,9 @@ def stress(
                 f"(mean cost {report.stress_cost:.4f} s vs {report.seed_cost:.4f} s)")
     if report.suite.complexity is not None:
         c.print(f"complexity: cost grows like size^{report.suite.complexity:.2f}")
+    if report.model is not None:
+        from_model = sum(case.provenance == "model" for case in report.suite.cases)
+        c.print(f"model {report.model}: {from_model} of these inputs came from its generator")
     if report.saved_to:
         c.print(f"saved to {report.saved_to}")
 

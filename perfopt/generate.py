@@ -9,10 +9,9 @@ from typing import Any
 
 from perfopt.models import Candidate, CandidateResult, Hotspot, Skill, StressSuite
 
-NO_MODEL_HINT = (
-    "no model configured: using deterministic codemods only "
-    "(add one with --model NAME and OPENAI_BASE_URL / OPENAI_API_KEY, or [tool.perfopt] model)"
-)
+ADD_MODEL = ("add one with --model NAME and OPENAI_BASE_URL / OPENAI_API_KEY, "
+             "or [tool.perfopt] model")
+NO_MODEL_HINT = f"no model configured: using deterministic codemods only ({ADD_MODEL})"
 
 
 class LLMGenerator:
@@ -20,12 +19,13 @@ class LLMGenerator:
     rejected candidate; failures handled by `ModelGuard`."""
 
     def __init__(self, client: Any, warn: Callable[[str], None],
-                 plan_for: Callable[[Hotspot, str], tuple[Skill, ...]]) -> None:
-        from perfopt.llm.guard import ModelGuard
+                 plan_for: Callable[[Hotspot, str], tuple[Skill, ...]],
+                 then: str | None = None) -> None:
+        from perfopt.llm.guard import CODEMODS_ONLY, ModelGuard
 
         self.client = client
         self.plan_for = plan_for
-        self._guard = ModelGuard(client, warn)
+        self._guard = ModelGuard(client, warn, then or CODEMODS_ONLY)
 
     def _context(self, h: Hotspot, original_def: str, suite: StressSuite):
         from perfopt.llm import PromptContext, summarize_suite

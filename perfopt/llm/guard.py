@@ -7,11 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+CODEMODS_ONLY = "continuing with codemods only"
+
 
 class ModelGuard:
-    def __init__(self, client: Any, warn: Callable[[str], None]) -> None:
+    def __init__(self, client: Any, warn: Callable[[str], None],
+                 then: str = CODEMODS_ONLY) -> None:
         self.client = client
         self.warn = warn
+        self.then = then  # what goes on without the model, for the warning
         self.disabled = ""
         self._seen = 0
 
@@ -24,7 +28,7 @@ class ModelGuard:
             return fn()
         except LLMError as exc:
             self.disabled = str(exc)
-            self.warn(f"model: {exc}; continuing with codemods only")
+            self.warn(f"model: {exc}; {self.then}")
             return default
         finally:
             for w in self.client.warnings[self._seen:]:

@@ -33,13 +33,14 @@ class ProgramLLM:
     """The model, for whole programs: `generate` once, `refine` per rejected candidate.
     Model failures (budget, endpoint) turn it off with one warning; codemods go on."""
 
-    def __init__(self, client: Any, settings: Settings, warn: Callable[[str], None]) -> None:
-        from perfopt.llm.guard import ModelGuard
+    def __init__(self, client: Any, settings: Settings, warn: Callable[[str], None],
+                 then: str | None = None) -> None:
+        from perfopt.llm.guard import CODEMODS_ONLY, ModelGuard
 
         self.client = client
         self.settings = settings
         self.warn = warn
-        self.guard = ModelGuard(client, warn)
+        self.guard = ModelGuard(client, warn, then or CODEMODS_ONLY)
 
     @property
     def disabled(self) -> str:
@@ -47,11 +48,12 @@ class ProgramLLM:
 
     @classmethod
     def create(cls, settings: Settings, project: Path,
-               warn: Callable[[str], None]) -> ProgramLLM | None:
+               warn: Callable[[str], None], then: str | None = None) -> ProgramLLM | None:
+        """None with no model configured. `then`: what goes on once the model fails."""
         from perfopt.llm import LLMClient, ModelConfig
 
         config = ModelConfig.from_settings(settings, project)
-        return None if config is None else cls(LLMClient(config), settings, warn)
+        return None if config is None else cls(LLMClient(config), settings, warn, then)
 
     def _context(self, target: Target, source: str, suite: StressSuite | None):
         from perfopt.llm import PromptContext, summarize_suite
