@@ -131,19 +131,23 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
 
 
 def _instructions(slow: list[str], fast: list[str] | None, empty: list[str], cwd: Path,
-                  inputs: list[bytes]) -> dict | None:
+                  inputs: list[bytes], empty_ir: int | None = None) -> dict | None:
     """Net instruction counts of both programs (the slow one alone when `fast` is None) on
-    every input (whole run minus the empty script's run); None without valgrind or when a
-    count fails. Counts do not depend on the load, so the two cores count two at once."""
+    every input (whole run minus the empty script's run, counted unless `empty_ir` gives
+    it: the count is exact); None without valgrind or when a count fails. Counts do not
+    depend on the load, so the two cores count two at once."""
     if not inputs or not callgrind.available():
         return None
     programs = [slow] if fast is None else [slow, fast]
-    jobs = [(empty, b"")] + [(cmd, data) for data in inputs for cmd in programs]
+    jobs = [] if empty_ir is not None else [(empty, b"")]
+    jobs += [(cmd, data) for data in inputs for cmd in programs]
     try:
         counts = callgrind.programs_instructions(jobs, cwd=cwd, timeout_s=IR_TIMEOUT_S)
     except BenchFailed:
         return None
-    base, rest, k = counts[0], counts[1:], len(programs)
+    if empty_ir is None:
+        empty_ir, counts = counts[0], counts[1:]
+    base, rest, k = empty_ir, counts, len(programs)
     out = {"slow_ir": [max(c - base, 1) for c in rest[0::k]], "empty_ir": base}
     if fast is not None:
         out["fast_ir"] = [max(c - base, 1) for c in rest[1::k]]
@@ -160,7 +164,7 @@ def _slowdown(on_stress: dict, on_samples: dict, verdicts: dict, slow: list[str]
     if sample_ir is None or not on_stress["slow_s"]:
         return wall, "wall"
     if stress_ir is None and statistics.mean(on_stress["slow_s"]) <= IR_SLOWDOWN_MAX_S:
-        stress_ir = _instructions(slow, None, empty, cwd, stress)
+        stress_ir = _instructions(slow, None, empty, cwd, stress, sample_ir["empty_ir"])
     if stress_ir is None:
         return wall, "wall"
     return (statistics.mean(stress_ir["slow_ir"]) / statistics.mean(sample_ir["slow_ir"]),
@@ -198,10 +202,11 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
     samples = [(base / c.payload).read_bytes() for c in suite.cases if c.provenance == "sample"]
     on_samples = _compare(slow, fast, empty, folder, samples, REPEATS)
     on_stress = _compare(slow, fast, empty, folder, stress, REPEATS)
-    verdicts = {}
+    verdicts, empty_ir = {}, None
     for name, inputs, wall in (("stress", stress, on_stress), ("sample", samples, on_samples)):
         below = bool(wall["slow_s"]) and statistics.mean(wall["slow_s"]) < MEASURABLE_S
-        ir = _instructions(slow, fast, empty, folder, inputs) if below else None
+        ir = _instructions(slow, fast, empty, folder, inputs, empty_ir) if below else None
+        empty_ir = ir["empty_ir"] if ir is not None else empty_ir
         speedup, how = _verdict(wall, ir)
         verdicts[name] = (speedup, how, ir)
     slowdown, slowdown_measure = _slowdown(on_stress, on_samples, verdicts, slow, empty,

@@ -265,4 +265,3 @@ def programs_instructions(
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(count, jobs))
-
