@@ -95,7 +95,12 @@ def test_model_conditions_find_the_slow_region(tmp_path: Path, llm_server) -> No
         assert runner.conditions == ["most values are 7", "N near its bound"]
         assert runner.check("8\n7 7 7 7 7 7 7 1\n") == (True, False)
         with_model = suite_with(tmp_path, "model", runner)
-    without = suite_with(tmp_path, "plain", None)
+        without = suite_with(tmp_path, "plain", None)
+        # the grammar search alone never reaches the quadratic branch (checked by the
+        # model's own predicate, so no clock is involved)...
+        folder = Path(without.suite.folder)
+        assert not any(runner.check((folder / c.payload).read_text())[0]
+                       for c in without.suite.cases)
 
     stats = with_model.stats
     assert stats.conditions == ("most values are 7", "N near its bound")
@@ -105,8 +110,9 @@ def test_model_conditions_find_the_slow_region(tmp_path: Path, llm_server) -> No
     assert top.provenance == "model" and "meets 2/2 model conditions" in top.note
     assert stats.condition_hits[0] >= 1
     plain = [c.cost for c in without.suite.cases if c.provenance not in ("sample", "sweep")]
-    # the grammar search alone never reaches the quadratic branch
-    assert top.cost > 5 * max(plain, default=0.001)
+    # ...so its costliest input stays far below the model's (typically ~35x here; a loaded
+    # machine can inflate one small measurement several-fold)
+    assert top.cost > 3 * max(plain, default=0.001)
 
 
 def test_conditions_reward_the_search() -> None:
