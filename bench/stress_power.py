@@ -147,19 +147,18 @@ def _instructions(slow: list[str], fast: list[str] | None, empty: list[str], cwd
         return None
     if empty_ir is None:
         empty_ir, counts = counts[0], counts[1:]
-    base, rest, k = empty_ir, counts, len(programs)
-    out = {"slow_ir": [max(c - base, 1) for c in rest[0::k]], "empty_ir": base}
+    k = len(programs)
+    out = {"slow_ir": [max(c - empty_ir, 1) for c in counts[0::k]], "empty_ir": empty_ir}
     if fast is not None:
-        out["fast_ir"] = [max(c - base, 1) for c in rest[1::k]]
+        out["fast_ir"] = [max(c - empty_ir, 1) for c in counts[1::k]]
     return out
 
 
-def _slowdown(on_stress: dict, on_samples: dict, verdicts: dict, slow: list[str],
+def _slowdown(wall: float, on_stress: dict, verdicts: dict, slow: list[str],
               empty: list[str], cwd: Path, stress: list[bytes]) -> tuple[float, str]:
     """Stress over samples for the slow program, and how it was measured: by instruction
     counts when the samples were counted (below the clock's reach) and the stress inputs
-    are cheap enough to count, else by net wall time."""
-    wall = _ratio(on_stress, on_samples, "slow_s")
+    are cheap enough to count, else `wall`, the ratio by net wall time."""
     sample_ir, stress_ir = verdicts["sample"][2], verdicts["stress"][2]
     if sample_ir is None or not on_stress["slow_s"]:
         return wall, "wall"
@@ -209,13 +208,14 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
         empty_ir = ir["empty_ir"] if ir is not None else empty_ir
         speedup, how = _verdict(wall, ir)
         verdicts[name] = (speedup, how, ir)
-    slowdown, slowdown_measure = _slowdown(on_stress, on_samples, verdicts, slow, empty,
+    slowdown_wall = _ratio(on_stress, on_samples, "slow_s")
+    slowdown, slowdown_measure = _slowdown(slowdown_wall, on_stress, verdicts, slow, empty,
                                            folder, stress)
     return {
         "problem_id": pid, "pair": f"{row['submission_id_v0']}->{row['submission_id_v1']}",
         "build_s": round(build_s, 2), "cases": len(stress), "complexity": suite.complexity,
         "slowdown": slowdown, "slowdown_measure": slowdown_measure,
-        "slowdown_wall": _ratio(on_stress, on_samples, "slow_s"),
+        "slowdown_wall": slowdown_wall,
         "slowdown_gross": _ratio(on_stress, on_samples, "slow_gross_s"),
         "startup_s": on_samples["startup_s"],
         "stress_cost_s": statistics.mean(on_stress["slow_s"]) if on_stress["slow_s"] else 0.0,
