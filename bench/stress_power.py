@@ -35,6 +35,7 @@ Printed per pair and overall:
   seconds     to build the suite, per pair (target <= 60 s)
 
 Usage: python bench/stress_power.py --limit 15 [--budget 60] [--jobs 1] [--json out.json]
+       [--rows rows.jsonl]   (the whole split: no --limit; with --rows it can go on later)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -304,6 +306,33 @@ def summarize(rows: list[dict]) -> dict:
     }
 
 
+def _pair_id(row: dict) -> tuple[str, str]:
+    return row["problem_id"], f"{row['submission_id_v0']}->{row['submission_id_v1']}"
+
+
+def _read_rows(path: Path) -> dict[tuple[str, str], dict]:
+    """Finished pairs of an earlier run (the last row wins); a torn last line is skipped."""
+    rows: dict[tuple[str, str], dict] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            rows[(row["problem_id"], row["pair"])] = row
+    return rows
+
+
+def _commit() -> str:
+    """The stressor's version: the last commit that changed perfopt/ ("+dirty" with local
+    changes there), so rows run before and after a commit elsewhere still compare."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+    last = git("log", "-1", "--format=%H", "--", "perfopt") or "unknown"
+    return last + ("+dirty" if git("status", "--porcelain", "--", "perfopt") else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "pie-dev")
@@ -311,12 +340,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per suite")
     parser.add_argument("--jobs", type=int, default=1, help="pairs at once (timing noise!)")
     parser.add_argument("--json", type=Path, default=None, help="write rows + summary here")
+    parser.add_argument("--rows", type=Path, default=None,
+                        help="JSON Lines file: each finished pair is appended (with the last"
+                             " commit that changed perfopt/); pairs already in it are not run"
+                             " again, and the summary covers every selected pair found in it"
+                             " (a long run can stop and go on)")
     args = parser.parse_args(argv)
     pairs = ordered_pairs(args.data)[: args.limit]
-    rows: list[dict] = []
+    done = _read_rows(args.rows) if args.rows else {}
+    todo = [row for row in pairs if _pair_id(row) not in done]
+    commit = _commit()
     with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
         def one(row: dict) -> dict:
             result = bench_pair(row, args.data, Path(tmp), args.budget)
+            result["commit"] = commit
+            if args.rows:
+                with args.rows.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(result) + "\n")
             print(f"{result['problem_id']} {result['pair']}: slowdown net"
                   f" {result['slowdown']:.1f}x by {result['slowdown_measure']}"
                   f" (wall {result['slowdown_wall']:.1f}x, gross {result['slowdown_gross']:.1f}x)"
@@ -335,8 +375,13 @@ def main(argv: list[str] | None = None) -> int:
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            rows = list(pool.map(one, pairs))
+            ran = {(r["problem_id"], r["pair"]): r for r in pool.map(one, todo)}
+    done.update(ran)
+    rows = [done[_pair_id(row)] for row in pairs if _pair_id(row) in done]
     summary = summarize(rows)
+    summary["pairs_selected"] = len(pairs)
+    summary["pairs_run_now"] = len(ran)
+    summary["commits"] = sorted({r.get("commit", "unknown") for r in rows})
     summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
     summary["command"] = " ".join(["python", "bench/stress_power.py", *sys.argv[1:]])
     print(json.dumps(summary, indent=2))
