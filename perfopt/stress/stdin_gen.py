@@ -278,10 +278,16 @@ class InputModel:
         if not (cons.tree or cons.connected or cons.simple) or len(node.names) < 2:
             return None
         a, b = node.names[:2]
-        if self.kind(a) != "int" or self.int_range(a, env) != self.int_range(b, env):
+        if self.kind(a) != "int" or self.kind(b) != "int":
             return None
-        lo, hi = self.int_range(a, env)
-        return ((a, b), hi) if lo == 1 else None
+        (lo_a, hi_a), (lo_b, hi_b) = self.int_range(a, env), self.int_range(b, env)
+        if (lo_a, hi_a) != (lo_b, hi_b):
+            # "1 <= a_i < b_i <= N": a in 1..N-1, b in 2..N, one node range; the relation
+            # puts each edge's ends in order after the edges are drawn
+            ordered = {(a, "<", b), (a, "<=", b), (b, ">", a), (b, ">=", a)}
+            if not ordered & set(self.constraints.relations) or hi_a > hi_b or lo_b < lo_a:
+                return None
+        return ((a, b), hi_b) if lo_a == 1 else None
 
     @staticmethod
     def _edges(size: int, m: int, how: str, rng: random.Random) -> list[tuple[int, int]] | None:

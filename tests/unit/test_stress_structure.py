@@ -23,6 +23,19 @@ from perfopt.stress.structure import (
 PROBLEMS = Path(__file__).resolve().parents[2] / "datasets" / "pie-dev" / "problems"
 
 
+def _components(n: int, edges: list[tuple[int, int]]) -> int:
+    """Connected components of nodes 1..n."""
+    parent = list(range(n + 1))
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            v = parent[v]
+        return v
+    for a, b in edges:
+        parent[find(a)] = find(b)
+    return len({find(v) for v in range(1, n + 1)})
+
+
 def _load(pid: str) -> tuple[str, list[str]]:
     folder = PROBLEMS / pid
     samples = [p.read_text() for p in sorted(folder.glob("input.*.txt"))]
@@ -78,20 +91,28 @@ def test_generated_inputs_respect_bounds_and_reread(pid):
         assert all(1 <= int(lo) <= int(hi) <= n for lo, hi in pairs)
     if pid == "p02822":  # a tree: N-1 edges that connect all N nodes
         n = int(values["N"][0])
-        parent = list(range(n + 1))
-
-        def find(v):
-            while parent[v] != v:
-                v = parent[v]
-            return v
-        for a, b in zip(values["A"], values["B"], strict=True):
-            parent[find(int(a))] = find(int(b))
-        assert len({find(v) for v in range(1, n + 1)}) == 1
+        edges = [(int(a), int(b)) for a, b in zip(values["A"], values["B"], strict=True)]
+        assert _components(n, edges) == 1
     if pid == "p03457":  # t_i < t_{i+1}
         ts = [int(t) for t in values["t"]]
         assert ts == sorted(set(ts))
     if pid == "p02702":  # digits 1-9 only
         assert set(values["S"][0]) <= set("123456789")
+
+
+def test_edges_written_in_order_still_make_a_connected_simple_graph():
+    # p03575: "1 <= a_i < b_i <= N", "does not contain self-loops and double edges", "is
+    # connected": a and b have different ranges (1..N-1, 2..N) yet are one graph's ends
+    statement, samples = _load("p03575")
+    structure = infer_structure(samples, statement)
+    model = InputModel(structure, parse_constraints(statement))
+    for seed in range(5):
+        values = read_sample(structure.nodes, model.render(Plan(1.0, seed)))
+        n = int(values["N"][0])
+        edges = [(int(a), int(b)) for a, b in zip(values["a"], values["b"], strict=True)]
+        assert n == 50 and len(edges) == int(values["M"][0]) >= n - 1
+        assert all(1 <= a < b <= n for a, b in edges) and len(set(edges)) == len(edges)
+        assert _components(n, edges) == 1, seed
 
 
 def test_scale_sets_the_size():
