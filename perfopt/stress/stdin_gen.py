@@ -215,6 +215,13 @@ class InputModel:
             values = list(range(1, n + 1))
             rng.shuffle(values)
         elif spec.distinct or spec.increasing == "<" or how == "distinct":
+            if hi - lo + 1 < n and (spec.distinct or spec.increasing == "<"):
+                # a rule, not a strategy: n distinct values must fit. A range the statement
+                # never bounded (p03608's towns r_i, seen as 1..4 in the samples) grows to
+                # hold them; a stated one cannot, and the plan is not written
+                if spec.highs or spec.abs_highs or self.constraints.default_high:
+                    raise ValueError(f"{n} distinct values of {name} do not fit {lo}..{hi}")
+                hi = lo + n - 1
             values = rng.sample(range(lo, hi + 1), n) if hi - lo + 1 >= n else [
                 rng.randint(lo, hi) for _ in range(n)]
         elif how == "max":

@@ -115,6 +115,19 @@ def test_edges_written_in_order_still_make_a_connected_simple_graph():
         assert _components(n, edges) == 1, seed
 
 
+def test_distinct_values_stay_distinct_beyond_the_samples_range():
+    # p03608: "r_i != r_j (i != j)" with R up to min(8, N), and no stated bound on r_i: the
+    # samples show towns 1..4 only, yet 8 distinct towns must be written
+    statement, samples = _load("p03608")
+    structure = infer_structure(samples, statement)
+    model = InputModel(structure, parse_constraints(statement))
+    for how in ("random", "reverse", "equal"):
+        values = read_sample(structure.nodes, model.render(Plan(1.0, 3, (("r", how),))))
+        towns = [int(v) for v in values["r"]]
+        assert len(towns) == int(values["R"][0]) == 8
+        assert len(set(towns)) == 8 and all(1 <= t <= int(values["N"][0]) for t in towns)
+
+
 def test_scale_sets_the_size():
     statement, samples = _load("p02615")
     model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
