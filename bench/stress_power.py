@@ -232,6 +232,7 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
         "sample_separates_wall": _separates(on_samples, _speedup(on_samples)),
         "generated": stats.generated, "generated_ok": stats.accepted,
         "kept_both_ok": on_stress["both_ok"], "kept": on_stress["n"],
+        "stress_agree": on_stress["agree"], "sample_agree": on_samples["agree"],
     }
 
 
@@ -300,6 +301,11 @@ def summarize(rows: list[dict]) -> dict:
         if generated else None,
         "generated_ok_total": f"{sum(r['generated_ok'] for r in rows)}/{generated}",
         "validity_kept_both": sum(r["kept_both_ok"] for r in rows) / kept if kept else None,
+        # both programs exit 0 yet answer differently: an input outside the statement's
+        # rules (or a wrong "accepted" program); rows of runs before this field: not known
+        "pairs_disagreeing_on_stress": sum(not r["stress_agree"] for r in rows
+                                           if "stress_agree" in r),
+        "pairs_agreement_known": sum("stress_agree" in r for r in rows),
         "median_startup_s": median("startup_s"),
         "mean_build_s": statistics.mean(r["build_s"] for r in rows) if rows else None,
         "max_build_s": max((r["build_s"] for r in rows), default=None),
@@ -370,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
                   f" sep={'Y' if result['sample_separates'] else 'n'}"
                   f" | valid {result['generated_ok']}/{result['generated']}"
                   f" kept {result['kept_both_ok']}/{result['kept']}"
+                  f"{'' if result['stress_agree'] else ' DISAGREE'}"
                   f" | k={result['complexity'] if result['complexity'] is None else round(result['complexity'], 2)}"  # noqa: E501
                   f" | {result['build_s']:.1f}s", flush=True)
             return result
