@@ -51,7 +51,11 @@ class Constraints:
     simple: bool = False  # no self-loops, no multiple edges
 
     def get(self, name: str) -> VarSpec:
-        return self.variables.get(name, VarSpec(name))
+        """A variable's spec; `M_a` falls back to `M`'s, as `1 <= M_a, M_b <= 10` is read."""
+        spec = self.variables.get(name)
+        if spec is None and "_" in name:
+            spec = self.variables.get(name.split("_")[0])
+        return spec or VarSpec(name)
 
 
 # --- text normalization -----------------------------------------------------------------

@@ -247,6 +247,13 @@ def parse_format(text: str) -> tuple[Node, ...] | None:
             i += 1
             continue
         row = _row_line(tokens)
+        if row is None and all(base_name(t) for t in tokens) and any(
+                _subscript(t) is None for t in tokens):
+            # `N M_a M_b`: a plain name beside subscripted ones is no row (a row's values
+            # share one index): scalars named in full, bounded by `1 <= M_a, M_b <= 10`
+            nodes.append(Scalars(tuple(tokens)))
+            i += 1
+            continue
         if row is None:
             return None
         names, first = row

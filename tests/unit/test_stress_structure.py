@@ -49,6 +49,8 @@ def _load(pid: str) -> tuple[str, list[str]]:
     ("p03634", (Scalars(("N",)), Rows(("a", "b", "c"), "N-1"), Scalars(("Q", "K")),
                 Rows(("x", "y"), "Q"))),
     ("p02773", (Scalars(("N",)), Rows(("S",), "N"))),
+    # "N M_a M_b": subscripted scalars beside a plain one (no row); bounded by "1≦M_a,M_b≦10"
+    ("p03806", (Scalars(("N", "M_a", "M_b")), Rows(("a", "b", "c"), "N"))),
 ])
 def test_format_block_of_real_statements(pid, nodes):
     statement, samples = _load(pid)
@@ -126,6 +128,17 @@ def test_distinct_values_stay_distinct_beyond_the_samples_range():
         towns = [int(v) for v in values["r"]]
         assert len(towns) == int(values["R"][0]) == 8
         assert len(set(towns)) == 8 and all(1 <= t <= int(values["N"][0]) for t in towns)
+
+
+def test_subscripted_scalars_take_their_base_names_bounds():
+    # p03806: "1≦N≦40" and "1≦M_a,M_b≦10" hold for every written input
+    statement, samples = _load("p03806")
+    structure = infer_structure(samples, statement)
+    model = InputModel(structure, parse_constraints(statement))
+    for seed in range(3):
+        values = read_sample(structure.nodes, model.render(Plan(1.0, seed)))
+        assert int(values["N"][0]) == 40 and len(values["a"]) == 40
+        assert all(1 <= int(values[m][0]) <= 10 for m in ("M_a", "M_b"))
 
 
 def test_scale_sets_the_size():
