@@ -35,7 +35,8 @@ Printed per pair and overall:
   seconds     to build the suite, per pair (target <= 60 s)
 
 Usage: python bench/stress_power.py --limit 15 [--budget 60] [--jobs 1] [--json out.json]
-       [--rows rows.jsonl]   (the whole split: no --limit; with --rows it can go on later)
+       [--rows rows.jsonl [--report]]   (the whole split: no --limit; with --rows a run can
+       stop and go on later, --report summarizes the pairs in the file without running)
 """
 
 from __future__ import annotations
@@ -351,10 +352,12 @@ def main(argv: list[str] | None = None) -> int:
                              " commit that changed perfopt/); pairs already in it are not run"
                              " again, and the summary covers every selected pair found in it"
                              " (a long run can stop and go on)")
+    parser.add_argument("--report", action="store_true",
+                        help="with --rows: summarize the pairs already there, run nothing")
     args = parser.parse_args(argv)
     pairs = ordered_pairs(args.data)[: args.limit]
     done = _read_rows(args.rows) if args.rows else {}
-    todo = [row for row in pairs if _pair_id(row) not in done]
+    todo = [] if args.report else [row for row in pairs if _pair_id(row) not in done]
     commit = _commit()
     with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
         def one(row: dict) -> dict:
