@@ -44,8 +44,24 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
+        from perfopt.verify import sandbox
+
+        sandbox.clear_interrupt()
+        # Ctrl-C is remembered as well as raised (a KeyboardInterrupt raised inside an
+        # at-fork hook is dropped by Python); not where SIGINT is ignored (background jobs)
+        previous = signal.getsignal(signal.SIGINT)
+        own = (previous is signal.default_int_handler
+               and threading.current_thread() is threading.main_thread())
+        if own:
+            signal.signal(signal.SIGINT, sandbox.on_sigint)
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            if sandbox.interrupted():  # the interrupt was lost after the last child
+                raise KeyboardInterrupt
+            return result
         except PerfoptError as exc:
             _stderr_console().print(f"[red]perfopt: error:[/] {exc}", highlight=False,
                                     markup=True, soft_wrap=True)
@@ -54,6 +70,9 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             _stop_everything()
             _stderr_console().print("perfopt: interrupted; your files were not changed")
             raise typer.Exit(130) from None
+        finally:
+            if own:
+                signal.signal(signal.SIGINT, previous)
 
     return wrapper
 

@@ -129,6 +129,25 @@ def _spawn(
     return proc
 
 
+_INTERRUPTED = threading.Event()
+
+
+def on_sigint(signum: int, frame: object) -> None:
+    """The CLI's SIGINT handler: KeyboardInterrupt as by default, and remembered. Python
+    drops an exception raised where it cannot propagate (an at-fork hook while a child
+    starts), so `run` raises it again before and after each child."""
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+def clear_interrupt() -> None:
+    _INTERRUPTED.clear()
+
+
+def interrupted() -> bool:
+    return _INTERRUPTED.is_set()
+
+
 def run(
     cmd: Sequence[str] | str,
     *,
@@ -144,6 +163,8 @@ def run(
     `env` is used as given (build it with `scrubbed_env(extra)`); None means `scrubbed_env()`.
     A timeout is a result (`timed_out=True`, returncode -9), not an exception.
     """
+    if _INTERRUPTED.is_set():
+        raise KeyboardInterrupt
     data = stdin.encode() if isinstance(stdin, str) else stdin
     started = time.perf_counter()
     proc = _spawn(cmd if shell or isinstance(cmd, str) else list(cmd), cwd, memory_mb, env,
@@ -172,6 +193,8 @@ def run(
     finally:
         with _LIVE_LOCK:
             _LIVE.pop(proc.pid, None)
+    if _INTERRUPTED.is_set():  # Ctrl-C while the child ran, lost where it was raised
+        raise KeyboardInterrupt
     return ProcResult(
         returncode=proc.returncode if proc.returncode is not None else -9,
         stdout=(out or b"").decode("utf-8", errors="replace"),
