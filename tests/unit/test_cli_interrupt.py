@@ -37,13 +37,17 @@ def test_a_dropped_ctrl_c_stops_the_command_at_its_next_child(tmp_path):
                                         timeout_s=30, memory_mb=None))
         return "finished"
 
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with pytest.raises(typer.Exit) as stopped:
-        command()
-    assert stopped.value.exit_code == 130
-    assert children == []
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
-    sandbox.clear_interrupt()
+    # a terminal's disposition (CI's background jobs inherit SIGINT ignored)
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(typer.Exit) as stopped:
+            command()
+        assert stopped.value.exit_code == 130
+        assert children == []
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, outer)
+        sandbox.clear_interrupt()
 
 
 def test_without_ctrl_c_the_command_returns(tmp_path):
