@@ -317,6 +317,11 @@ def _pair_id(row: dict) -> tuple[str, str]:
     return row["problem_id"], f"{row['submission_id_v0']}->{row['submission_id_v1']}"
 
 
+def _row_id(result: dict) -> tuple[str, str]:
+    """A finished row's key, the same as `_pair_id` of the pair it measured."""
+    return result["problem_id"], result["pair"]
+
+
 def _read_rows(path: Path) -> dict[tuple[str, str], dict]:
     """Finished pairs of an earlier run (the last row wins); a torn last line is skipped."""
     rows: dict[tuple[str, str], dict] = {}
@@ -326,7 +331,7 @@ def _read_rows(path: Path) -> dict[tuple[str, str], dict]:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            rows[(row["problem_id"], row["pair"])] = row
+            rows[_row_id(row)] = row
     return rows
 
 
@@ -385,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            ran = {(r["problem_id"], r["pair"]): r for r in pool.map(one, todo)}
+            ran = {_row_id(r): r for r in pool.map(one, todo)}
     done.update(ran)
     rows = [done[_pair_id(row)] for row in pairs if _pair_id(row) in done]
     summary = summarize(rows)

@@ -52,9 +52,7 @@ class Constraints:
 
     def get(self, name: str) -> VarSpec:
         """A variable's spec; `M_a` falls back to `M`'s, as `1 <= M_a, M_b <= 10` is read."""
-        spec = self.variables.get(name)
-        if spec is None and "_" in name:
-            spec = self.variables.get(name.split("_")[0])
+        spec = self.variables.get(name) or self.variables.get(base_name(name) or name)
         return spec or VarSpec(name)
 
 

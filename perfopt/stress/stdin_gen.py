@@ -214,8 +214,8 @@ class InputModel:
         if spec.permutation:
             values = list(range(1, n + 1))
             rng.shuffle(values)
-        elif spec.distinct or spec.increasing == "<" or how == "distinct":
-            if hi - lo + 1 < n and (spec.distinct or spec.increasing == "<"):
+        elif (rule := spec.distinct or spec.increasing == "<") or how == "distinct":
+            if hi - lo + 1 < n and rule:
                 # a rule, not a strategy: n distinct values must fit. A range the statement
                 # never bounded (p03608's towns r_i, seen as 1..4 in the samples) grows to
                 # hold them; a stated one cannot, and the plan is not written

@@ -15,6 +15,7 @@ from perfopt.stress.structure import (
     Block,
     Rows,
     Scalars,
+    Structure,
     infer_structure,
     parse_format,
     read_sample,
@@ -40,6 +41,13 @@ def _load(pid: str) -> tuple[str, list[str]]:
     folder = PROBLEMS / pid
     samples = [p.read_text() for p in sorted(folder.glob("input.*.txt"))]
     return (folder / "statement.txt").read_text(encoding="utf-8"), samples
+
+
+def _model(pid: str) -> tuple[Structure, InputModel]:
+    """The problem's grammar (statement and samples) and its input writer."""
+    statement, samples = _load(pid)
+    structure = infer_structure(samples, statement)
+    return structure, InputModel(structure, parse_constraints(statement))
 
 
 @pytest.mark.parametrize(("pid", "nodes"), [
@@ -81,9 +89,7 @@ def test_a_sample_that_does_not_fit_is_rejected():
 
 @pytest.mark.parametrize("pid", ["p02615", "p03037", "p02822", "p02773", "p03457", "p02702"])
 def test_generated_inputs_respect_bounds_and_reread(pid):
-    statement, samples = _load(pid)
-    structure = infer_structure(samples, statement)
-    model = InputModel(structure, parse_constraints(statement))
+    structure, model = _model(pid)
     text = model.render(Plan(0.001, seed=random.Random(pid).randrange(1000)))
     values = read_sample(structure.nodes, text)
     assert values is not None  # the grammar reads what it wrote
@@ -105,9 +111,7 @@ def test_generated_inputs_respect_bounds_and_reread(pid):
 def test_edges_written_in_order_still_make_a_connected_simple_graph():
     # p03575: "1 <= a_i < b_i <= N", "does not contain self-loops and double edges", "is
     # connected": a and b have different ranges (1..N-1, 2..N) yet are one graph's ends
-    statement, samples = _load("p03575")
-    structure = infer_structure(samples, statement)
-    model = InputModel(structure, parse_constraints(statement))
+    structure, model = _model("p03575")
     for seed in range(5):
         values = read_sample(structure.nodes, model.render(Plan(1.0, seed)))
         n = int(values["N"][0])
@@ -120,9 +124,7 @@ def test_edges_written_in_order_still_make_a_connected_simple_graph():
 def test_distinct_values_stay_distinct_beyond_the_samples_range():
     # p03608: "r_i != r_j (i != j)" with R up to min(8, N), and no stated bound on r_i: the
     # samples show towns 1..4 only, yet 8 distinct towns must be written
-    statement, samples = _load("p03608")
-    structure = infer_structure(samples, statement)
-    model = InputModel(structure, parse_constraints(statement))
+    structure, model = _model("p03608")
     for how in ("random", "reverse", "equal"):
         values = read_sample(structure.nodes, model.render(Plan(1.0, 3, (("r", how),))))
         towns = [int(v) for v in values["r"]]
@@ -132,9 +134,7 @@ def test_distinct_values_stay_distinct_beyond_the_samples_range():
 
 def test_subscripted_scalars_take_their_base_names_bounds():
     # p03806: "1≦N≦40" and "1≦M_a,M_b≦10" hold for every written input
-    statement, samples = _load("p03806")
-    structure = infer_structure(samples, statement)
-    model = InputModel(structure, parse_constraints(statement))
+    structure, model = _model("p03806")
     for seed in range(3):
         values = read_sample(structure.nodes, model.render(Plan(1.0, seed)))
         assert int(values["N"][0]) == 40 and len(values["a"]) == 40
@@ -142,8 +142,7 @@ def test_subscripted_scalars_take_their_base_names_bounds():
 
 
 def test_scale_sets_the_size():
-    statement, samples = _load("p02615")
-    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    _, model = _model("p02615")
     small, big = model.render(Plan(0.001)), model.render(Plan(0.01))
     assert int(small.split()[0]) < int(big.split()[0]) <= 200000
     assert int(model.render(Plan(1.0, choices=(("A", "max"),))).split()[1]) == 10**9
@@ -151,13 +150,11 @@ def test_scale_sets_the_size():
 
 def test_prime_strategies_pick_primes_within_bounds():
     # p02881: one N <= 10^12, walked by trial division (slowest when N is prime)
-    statement, samples = _load("p02881")
-    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    _, model = _model("p02881")
     assert int(model.render(Plan(1.0, choices=(("N", "prime"),)))) == 999_999_999_989
     assert int(model.render(Plan(1.0, choices=(("N", "max"),)))) == 10**12
     # p02615: A_i <= 10^9, every value drawn from the primes just below the bound
-    statement, samples = _load("p02615")
-    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    _, model = _model("p02615")
     values = [int(v) for v in model.render(Plan(0.01, choices=(("A", "primes"),))).split()[1:]]
     assert values and all(10**9 - 5_000 <= v <= 10**9 and is_prime(v) for v in values)
     assert is_prime(10**9 + 7) and not is_prime(561) and not is_prime(1)  # 561: Carmichael
@@ -167,8 +164,7 @@ def test_prime_strategies_pick_primes_within_bounds():
 
 def test_a_bound_that_points_forward_on_its_line_holds():
     # p03548: "X Y Z" on one line with Y + 2Z <= X: X is filled after Y and Z
-    statement, samples = _load("p03548")
-    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    _, model = _model("p03548")
     for seed in range(20):
         for scale in (0.001, 0.1, 0.3):
             x, y, z = map(int, model.render(Plan(scale, seed)).split())
@@ -178,8 +174,7 @@ def test_a_bound_that_points_forward_on_its_line_holds():
 def test_rare_string_is_the_worst_case_of_a_scan():
     # p02937: s.find(c, last) for each c of t; s = "aa...ab" and t = "abab..." make every
     # search for "b" walk the whole of s
-    statement, samples = _load("p02937")
-    model = InputModel(infer_structure(samples, statement), parse_constraints(statement))
+    _, model = _model("p02937")
     s, t = model.render(Plan(1.0, 0, (("s", "rare"), ("t", "alternate")))).split()
     assert s == "a" * (10**5 - 1) + "b" and t == "ab" * (10**5 // 2)
 
