@@ -11,14 +11,16 @@ With a model (perfopt.stress.conditions), its input generator runs first at grow
 (provenance "model"; it needs no grammar), and an input's score is its cost raised by the
 share of the model's performance-characterizing conditions it meets: the score, not the
 bare cost, ranks the search and picks the stress inputs.
-At the start-up floor (the stress inputs' median net cost under `FLOOR_S`, timed again
-when the first timings say otherwise: a problem whose bounds are small) the clock cannot
+At the start-up floor (the stress inputs' median net cost under the search's floor, timed
+again when the first timings say otherwise: a problem whose bounds are small) the clock cannot
 rank inputs, so the costliest and the largest distinct inputs are counted under callgrind
 (whole-run instructions, PYTHONHASHSEED=0: exact) and the highest counts are kept;
 without valgrind the clock's ranking stands.
 The suite holds the samples (provenance "sample", for correctness), the costliest distinct
 inputs found ("generated"/"mutated": the stress inputs) and the sweep points kept only for
 the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out).
+The floor is `FLOOR_S`, or more on a busy machine: the empty program's own spread (its
+slowest run over its median), since a run's work below that is lost in the jitter.
 
 Cost: a case's `cost` is NET seconds, the program's own work: its wall time minus the
 median wall time of an empty program run the same way (same interpreter, a no-op script),
@@ -64,10 +66,10 @@ STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drift
 NET_FLOOR_S = 0.001  # a net cost never drops below this: ratios stay finite
 WRITE_RESERVE_S = 1.0  # of the budget, kept for writing the suite after the search
 STATS_FILE = "generation.json"
-FLOOR_S = 0.010  # below this net cost a run's own work drowns in start-up jitter (~ms)
+FLOOR_S = 0.010  # below this net cost a run's own work drowns in start-up jitter, at least
 IR_CANDIDATES = 8  # inputs counted under callgrind when the stress inputs sit at the floor
 IR_RUN_S = 30.0  # one count's time limit (CPython under valgrind starts in ~2 s)
-IR_POOL_MAX = 5  # inputs counted cost at most this many times FLOOR_S by the clock
+IR_POOL_MAX = 5  # inputs counted cost at most this many times the floor by the clock
 IR_MIN_LEFT_S = 10.0  # budget a floor ranking needs (eight counts, two at a time: ~10 s)
 
 
@@ -182,6 +184,13 @@ class _Search:
 
     def net(self, gross: float) -> float:
         return max(gross - self.startup_s(), NET_FLOOR_S)
+
+    def floor_s(self) -> float:
+        """The net cost below which the clock cannot rank inputs: FLOOR_S, or the empty
+        program's spread (slowest run over the median) when the load makes that wider."""
+        if len(self.startup) < 3:
+            return FLOOR_S
+        return max(FLOOR_S, max(self.startup) - self.startup_s())
 
     def time_startup(self, runs: int = 1) -> None:
         """Time the empty program: the start-up every run pays, subtracted from costs."""
@@ -515,17 +524,18 @@ def _scaled_down(search: _Search, tried: _Tried, scale: float) -> float:
 
 def _at_floor(search: _Search, chosen: list[_Tried]) -> bool:
     """Whether the chosen inputs' own work is below what the clock resolves: their median
-    net cost under FLOOR_S. Picked as the costliest of many noisy runs, their first
-    timings lean high (on a busy machine, by more than FLOOR_S), so unless that already
-    settles it, each is timed twice more and its least cost counts."""
+    net cost under the search's floor. Picked as the costliest of many noisy runs, their
+    first timings lean high, so unless that already settles it, each is timed twice more
+    and its least cost counts."""
+    floor = search.floor_s()
     median = statistics.median(t.cost for t in chosen)
-    if median < FLOOR_S or median > IR_POOL_MAX * FLOOR_S:
-        return median < FLOOR_S
+    if median < floor or median > IR_POOL_MAX * floor:
+        return median < floor
     least = []
     for t in chosen:
         again = [g for g in (search._time(t.text), search._time(t.text)) if g is not None]
         least.append(min([t.cost, *map(search.net, again)]))
-    return statistics.median(least) < FLOOR_S
+    return statistics.median(least) < floor
 
 
 def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, list[_Tried]]:
@@ -537,13 +547,15 @@ def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, l
     if not callgrind.available() or search.left() < IR_MIN_LEFT_S:
         return 0, chosen
     # a few times the floor at most: one count stays a few seconds under valgrind (~100x)
-    fits = [t for t in search.tried if t.cost <= IR_POOL_MAX * FLOOR_S]
+    fits = [t for t in search.tried if t.cost <= IR_POOL_MAX * search.floor_s()]
     by_cost = sorted(fits, key=lambda t: -t.score)
     by_size = sorted(fits, key=lambda t: -len(t.text))
     pool: list[_Tried] = []
     for t in (t for both in zip(by_cost, by_size, strict=True) for t in both):
         if len(pool) < IR_CANDIDATES and all(t.text != p.text for p in pool):
             pool.append(t)
+    if not pool:
+        return 0, chosen
 
     def count(t: _Tried) -> int | None:
         limit = min(IR_RUN_S, search.left())
