@@ -162,12 +162,23 @@ def _timed(func, args: tuple, kwargs: dict) -> float:  # noqa: ANN001
     return time.perf_counter() - started
 
 
+def _copied(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Fresh copies of a call's arguments: a callee that mutates them leaves the next
+    call's alone. A pickle round trip (about 10x faster than deepcopy on a list of 200,000
+    ints, which made the copies, not the calls, the sweep's cost), deepcopy for what does
+    not pickle."""
+    try:
+        return pickle.loads(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+    except Exception:  # noqa: BLE001 - any object's own __reduce__ may fail
+        return copy.deepcopy(args), copy.deepcopy(kwargs)
+
+
 def time_call(func, args: tuple, kwargs: dict, limit_s: float | None = None) -> float:  # noqa: ANN001
     """Seconds of one call on copies of the arguments (the min of a few while cheap).
     With `limit_s` (POSIX), a call still running then is interrupted: TooSlow."""
     cost, spent = float("inf"), 0.0
     for _ in range(REPEATS):  # fast calls: the min of a few, timer noise is large
-        call_args, call_kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+        call_args, call_kwargs = _copied(args, kwargs)
         gc.collect()  # as timeit does: no collection of the copies mid-call
         gc.disable()
         try:

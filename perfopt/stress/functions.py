@@ -42,6 +42,7 @@ STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
 MAX_FACTOR = 1 << 16
 MIN_FIT_COST_S = 1e-4  # below this, call overhead and timer noise bend the fit
 SEEDS_SCALED = 2  # the largest seeds are the ones grown
+STEP_BISECTIONS = 2  # sizes tried between a strategy's largest fit and its smallest too slow
 SEARCH_EXAMPLES = 24  # Hypothesis examples per search (its hill-climbing starts at half)
 SEARCH_SHARE = 0.6  # of the time left after the sweep, what the plan search may use...
 SEARCH_MAX_S = 8.0  # ...up to this
@@ -303,20 +304,50 @@ def _ladder(runner: _Runner, seed: int) -> list[_Point]:
 
 def _step_down(runner: _Runner, best: _Point, factors: list[float]) -> list[_Point]:
     """A strategy too slow at the sweep's best size (all values equal on a quadratic in
-    the groups of equal values) is tried at the sweep's smaller sizes, largest first: its
-    largest size that fits max_call_s may cost far more than the sweep's best."""
+    the groups of equal values) is tried at the sweep's smaller sizes: its largest size
+    that fits max_call_s may cost far more than the sweep's best. A bisection over those
+    sizes (a call too slow costs max_call_s, one that fits less), then, as the sweep's
+    sizes grow up to 4x at a time, over the sizes between the largest that fits and the
+    smallest too slow (STEP_BISECTIONS geometric middles)."""
     found: list[_Point] = []
+    ladder = sorted(f for f in factors if f < best.factor)
     for strategy in dict.fromkeys(s for seed, f, s in runner.too_slow
                                   if seed == best.seed and f == best.factor):
-        for factor in reversed([f for f in factors if f < best.factor]):
-            if runner.left() < runner.options.max_call_s + 1:
+        low, high = -1, len(ladder)  # indices: largest known fit, smallest known too slow
+        failed = False
+        while high - low > 1 and not failed:
+            middle = (low + high) // 2
+            got = _fits(runner, best.seed, ladder[middle], strategy)
+            if got is None and runner.left() < runner.options.max_call_s + 1:
                 return found
-            before = len(runner.too_slow)
-            got = runner.run([(best.seed, factor, strategy)])
-            found += got
-            if got or len(runner.too_slow) == before:  # it fits, or it fails otherwise
+            failed = got is None
+            found += got or []
+            low, high = (middle, high) if got else (low, middle)
+        if low < 0 or failed:
+            continue
+        fit, slow = ladder[low], ladder[high] if high < len(ladder) else best.factor
+        for _ in range(STEP_BISECTIONS):
+            middle = round((fit * slow) ** 0.5)
+            if not fit < middle < slow:
                 break
+            got = _fits(runner, best.seed, middle, strategy)
+            if got is None:
+                break
+            found += got
+            fit, slow = (middle, slow) if got else (fit, middle)
     return found
+
+
+def _fits(runner: _Runner, seed: int, factor: float, strategy: str) -> list[_Point] | None:
+    """The variant's point when it fits max_call_s, [] when it is too slow, None when it
+    fails otherwise or the budget cannot pay for a call that may run max_call_s."""
+    if runner.left() < runner.options.max_call_s + 1:
+        return None
+    before = len(runner.too_slow)
+    got = runner.run([(seed, factor, strategy)])
+    if got:
+        return got
+    return [] if len(runner.too_slow) > before else None
 
 
 def _keep(sweep: list[_Point], variants: list[_Point], max_call_s: float) -> list[_Point]:

@@ -5,7 +5,12 @@
 2. Sweep: write inputs at geometrically growing scale and run the ORIGINAL program on each
    until it costs `target_cost_s` or the bounds are reached. An input counts only when the
    original exits 0 within `case_timeout_s` (the judge's notion of a valid input).
-3. Search: at the best scale, try each variable's value strategies (sorted, all equal,
+3. Seeds (WEDGE's): when the costliest sample still costs more than the sweep's best (its
+   values sit where cost hinges on more than size: K with a long cycle mod 9K, a sample
+   already at the bounds), that sample and its neighbours join the search (provenance
+   "seed"): an input of scalars only, one value at a time moved near itself or near its
+   bound, every value kept within the statement's bounds, the costliest kept.
+4. Search: at the best scale, try each variable's value strategies (sorted, all equal,
    path-shaped tree...), then mutate the best plans at random, keeping what costs more.
 With a model (perfopt.stress.conditions), its input generator runs first at growing scales
 (provenance "model"; it needs no grammar), and an input's score is its cost raised by the
@@ -50,7 +55,7 @@ from perfopt.models import StressCase, StressSuite, Target
 from perfopt.stress.conditions import SCALES, ConditionRunner, score
 from perfopt.stress.constraints import parse_constraints
 from perfopt.stress.stdin_gen import InputModel, Plan, knob_high, strategy_options
-from perfopt.stress.structure import infer_structure
+from perfopt.stress.structure import Scalars, infer_structure
 from perfopt.stress.sweep import fit_exponent
 from perfopt.verify import sandbox
 
@@ -71,6 +76,7 @@ IR_CANDIDATES = 8  # inputs counted under callgrind when the stress inputs sit a
 IR_RUN_S = 30.0  # one count's time limit (CPython under valgrind starts in ~2 s)
 IR_POOL_MAX = 5  # inputs counted cost at most this many times the floor by the clock
 IR_MIN_LEFT_S = 10.0  # budget a floor ranking needs (eight counts, two at a time: ~10 s)
+SEED_TRIES = 24  # neighbours of the costliest sample tried when it outcosts the sweep
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ class _Search:
             return None
         hits = self.conditions.check(text) if self.conditions is not None else ()
         best = _best(self)
-        if (provenance == "mutated" and best is not None
+        if (provenance in ("mutated", "seed") and best is not None
                 and score(self.net(gross), hits) > best.score * GAIN):
             # an apparent gain is timed again: on a busy machine single runs swing by
             # tens of milliseconds, and a search that keeps lucky timings chases noise
@@ -316,6 +322,7 @@ def build_program_suite(
     if structure is not None:
         search.model = InputModel(structure, parse_constraints(statement or ""))
         sweep = _sweep(search, random.Random(options.seed))
+        _seeds(search, texts, sample_gross, random.Random(options.seed + 3))
         _explore(search)
         _mutate(search, random.Random(options.seed + 1))
         floor = search.startup_s()
@@ -408,6 +415,80 @@ def _sweep(search: _Search, rng: random.Random) -> list[_Tried]:
         factor = SWEEP_FACTOR if tried.cost < search.options.target_cost_s / 8 else 2.0
         scale = min(1.0, scale * factor)
     return points
+
+
+def _seeds(search: _Search, texts: list[str], sample_gross: list[float | None],
+           rng: random.Random) -> None:
+    """The costliest sample, as is and moved one value at a time, when it costs more than
+    anything the sweep wrote: hill-climbing from it, the costliest input kept as the next
+    start. Only for inputs that are scalar lines alone (no counted lists to keep in step),
+    and every value stays within the bounds the statement gives, read with the other
+    values in place (`X <= Y`)."""
+    model = search.model
+    timed = [(g, t) for g, t in zip(sample_gross, texts, strict=True) if g is not None]
+    if model is None or not timed:
+        return
+    gross, text = max(timed, key=lambda gt: gt[0])
+    best = _best(search)
+    if best is not None and best.score >= score(search.net(gross), ()):
+        return
+    nodes = model.structure.nodes
+    if not all(isinstance(n, Scalars) for n in nodes):
+        return
+    names = [name for node in nodes for name in node.names
+             if model.kind(name) == "int"]
+    values = _scalar_values(nodes, text)
+    if values is None or not names:
+        return
+    start = search.run_text(text, "seed", None, "costliest sample, as is")
+    current = (values, start.score if start is not None else 0.0)
+    for _ in range(SEED_TRIES):
+        if search.left() <= 1:
+            return
+        moved = _moved(model, current[0], rng.choice(names), rng)
+        if moved is None:
+            continue
+        name, value, moved_values = moved
+        tried = search.run_text(_scalar_text(nodes, moved_values), "seed", None,
+                                f"costliest sample with {name}={value}")
+        if tried is not None and tried.score > current[1]:
+            current = (moved_values, tried.score)
+
+
+def _scalar_values(nodes: tuple[Scalars, ...], text: str) -> dict[str, int] | None:
+    """The values of an input of scalar lines, by name; None unless all are integers."""
+    lines = [ln.split() for ln in text.strip().splitlines()]
+    if len(lines) != len(nodes) or any(len(ln) != len(n.names) for ln, n in zip(
+            lines, nodes, strict=True)):
+        return None
+    try:
+        return {name: int(tok) for n, ln in zip(nodes, lines, strict=True)
+                for name, tok in zip(n.names, ln, strict=True)}
+    except ValueError:
+        return None
+
+
+def _scalar_text(nodes: tuple[Scalars, ...], values: dict[str, int]) -> str:
+    return "".join(" ".join(str(values[name]) for name in n.names) + "\n" for n in nodes)
+
+
+def _moved(model: InputModel, values: dict[str, int], name: str,
+           rng: random.Random) -> tuple[str, int, dict[str, int]] | None:
+    """`values` with `name` moved near itself or near its upper bound; None when the move
+    leaves a value outside its bounds."""
+    lo, hi = model.int_range(name, {k: v for k, v in values.items() if k != name})
+    old = values[name]
+    width = max(2, (hi - lo) // 1000)
+    anchor = old if rng.random() < 0.7 else hi
+    value = min(hi, max(lo, anchor + rng.randint(-width, width)))
+    if value == old:
+        return None
+    moved = {**values, name: value}
+    for other in moved:  # bounds that name the moved value (X <= Y) hold still
+        low, high = model.int_range(other, {k: v for k, v in moved.items() if k != other})
+        if not low <= moved[other] <= high:
+            return None
+    return name, value, moved
 
 
 def _repair(search: _Search, scale: float, rng: random.Random) -> _Tried | None:
@@ -542,12 +623,16 @@ def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, l
     """The stress inputs by instruction count, for a search whose best inputs cost less
     than the clock can resolve: the costliest and the largest distinct inputs are
     counted (two at a time: counts do not depend on the load) and the highest counts
-    kept. Returns how many were counted and the choice; the clock's choice when valgrind
-    is missing, the budget is short or a count fails."""
+    kept, after any chosen input the clock does resolve (a seed among cheap inputs: the
+    median is at the floor, that one is not). Returns how many were counted and the
+    choice; the clock's choice when valgrind is missing, the budget is short or a count
+    fails."""
     if not callgrind.available() or search.left() < IR_MIN_LEFT_S:
         return 0, chosen
     # a few times the floor at most: one count stays a few seconds under valgrind (~100x)
-    fits = [t for t in search.tried if t.cost <= IR_POOL_MAX * search.floor_s()]
+    most = IR_POOL_MAX * search.floor_s()
+    above = [t for t in chosen if t.cost > most]
+    fits = [t for t in search.tried if t.cost <= most]
     by_cost = sorted(fits, key=lambda t: -t.score)
     by_size = sorted(fits, key=lambda t: -len(t.text))
     pool: list[_Tried] = []
@@ -576,7 +661,7 @@ def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, l
                     key=lambda t: -score(float(t.instructions or 0), t.hits))
     if len(ranked) < min(BEST_KEPT, len(pool)):
         return 0, chosen
-    return len(ranked), ranked[:BEST_KEPT]
+    return len(ranked), (above + ranked)[:BEST_KEPT]
 
 
 def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:

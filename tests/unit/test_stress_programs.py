@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -228,3 +229,56 @@ def test_a_value_strategy_repairs_inputs_the_program_rejects(tmp_path):
     for case in stress:  # every kept input is one the program accepts
         rows = (Path(suite.folder) / case.payload).read_text().split("\n")[1:]
         assert all(sum(map(int, r.split())) <= 10**9 + 1 for r in rows if r.strip())
+
+
+RESIDUE = """\
+k = int(input())
+x = 7 % k
+if k % 100000 == 99983:  # the slow path: one residue in 10^5, as p02596's long cycles
+    for i in range(k):
+        x = (x * 10 + 7) % k
+print(x)
+"""
+
+
+def test_a_sample_that_outcosts_the_sweep_seeds_the_search(tmp_path):
+    # cost hinges on K's residue, not its size: the sweep's random K stay cheap while the
+    # sample 999983 runs 10^6 steps; the sample joins the search as a seed, so the stress
+    # inputs cost no less than it (p02596's slow programs, whose stress inputs cost a
+    # fifth of their costliest sample before)
+    program, samples = _program_with_samples(tmp_path, "residue.py", RESIDUE,
+                                             "101\n", "2\n", "999983\n")
+    statement = (DATA / "problems" / "p02596" / "statement.txt").read_text()
+    built = build_program_suite(program, "python", samples, statement, tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=20.0))
+    cases = built.suite.cases
+    samples_cost = [c.cost for c in cases if c.provenance == "sample"]
+    stress = [c for c in cases if c.provenance not in ("sample", "sweep")]
+    seeds = [c for c in stress if c.provenance == "seed"]
+    assert seeds, [c.note for c in stress]
+    for case in seeds:
+        k = int((Path(built.suite.folder) / case.payload).read_text())
+        assert 1 <= k <= 10**6, k
+    assert max(c.cost for c in stress) >= 0.5 * max(samples_cost), (
+        [(c.provenance, c.cost, c.note) for c in stress], samples_cost)
+
+
+def test_seed_moves_keep_every_value_within_bounds_that_name_another():
+    from perfopt.stress.constraints import parse_constraints
+    from perfopt.stress.programs import _moved, _scalar_text, _scalar_values
+    from perfopt.stress.stdin_gen import InputModel
+    from perfopt.stress.structure import infer_structure
+
+    statement = ("Constraints\n\n1 \\leq X \\leq Y \\leq 100\n\nInput\nInput is given from "
+                 "Standard Input in the following format:\n\nX Y\n\nOutput\nPrint it.\n")
+    structure = infer_structure(["40 41\n"], statement)
+    model = InputModel(structure, parse_constraints(statement))
+    values = _scalar_values(structure.nodes, "40 41\n")
+    assert values == {"X": 40, "Y": 41}
+    rng = random.Random(5)
+    moves = [_moved(model, values, rng.choice(["X", "Y"]), rng) for _ in range(300)]
+    kept = [m for m in moves if m is not None]
+    assert kept and len(kept) < len(moves)  # some moves break X <= Y and are dropped
+    for _name, _value, moved in kept:
+        assert 1 <= moved["X"] <= moved["Y"] <= 100, moved
+    assert _scalar_text(structure.nodes, kept[0][2]).count("\n") == 1
