@@ -349,6 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "pie-dev")
     parser.add_argument("--limit", type=int, default=None, help="pairs to run (default: all)")
+    parser.add_argument("--problems", default=None,
+                        help="comma-separated problem ids: only their pairs (default: all)")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per suite")
     parser.add_argument("--jobs", type=int, default=1, help="pairs at once (timing noise!)")
     parser.add_argument("--json", type=Path, default=None, help="write rows + summary here")
@@ -360,7 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true",
                         help="with --rows: summarize the pairs already there, run nothing")
     args = parser.parse_args(argv)
-    pairs = ordered_pairs(args.data)[: args.limit]
+    pairs = ordered_pairs(args.data)
+    if args.problems:
+        wanted = set(args.problems.split(","))
+        pairs = [row for row in pairs if row["problem_id"] in wanted]
+    pairs = pairs[: args.limit]
     done = _read_rows(args.rows) if args.rows else {}
     todo = [] if args.report else [row for row in pairs if _pair_id(row) not in done]
     commit = _commit()
