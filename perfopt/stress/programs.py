@@ -55,7 +55,7 @@ from perfopt.models import StressCase, StressSuite, Target
 from perfopt.stress.conditions import SCALES, ConditionRunner, score
 from perfopt.stress.constraints import parse_constraints
 from perfopt.stress.stdin_gen import InputModel, Plan, knob_high, strategy_options
-from perfopt.stress.structure import Scalars, infer_structure
+from perfopt.stress.structure import Scalars, infer_structure, read_sample
 from perfopt.stress.sweep import fit_exponent
 from perfopt.verify import sandbox
 
@@ -456,14 +456,13 @@ def _seeds(search: _Search, texts: list[str], sample_gross: list[float | None],
 
 
 def _scalar_values(nodes: tuple[Scalars, ...], text: str) -> dict[str, int] | None:
-    """The values of an input of scalar lines, by name; None unless all are integers."""
-    lines = [ln.split() for ln in text.strip().splitlines()]
-    if len(lines) != len(nodes) or any(len(ln) != len(n.names) for ln, n in zip(
-            lines, nodes, strict=True)):
+    """The values of an input of scalar lines, by name (read as the samples are); None
+    unless it fits the grammar and all are integers."""
+    read = read_sample(nodes, text)
+    if read is None or any(len(tokens) != 1 for tokens in read.values()):
         return None
     try:
-        return {name: int(tok) for n, ln in zip(nodes, lines, strict=True)
-                for name, tok in zip(n.names, ln, strict=True)}
+        return {name: int(tokens[0]) for name, tokens in read.items()}
     except ValueError:
         return None
 
