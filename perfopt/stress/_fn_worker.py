@@ -13,7 +13,8 @@ Request (JSON on stdin): {"resolver": path of _capture_plugin.py, "module", "pat
 (Hypothesis's targeted search; one result per kept input), or "model": {"code", "bonus",
 "target_call_s", "examples", "budget_s", "outs"} (the model's stress code, see
 model_search), or "describe": true (each seed's shape, no values, for the model's prompt).
-Reply (JSON on stdout, last line): {"results": [...]}.
+Reply (JSON on stdout, last line): {"results": [...]}; for "jobs", a line after each job
+with the results so far, so a worker stopped at its deadline still answers for those.
 """
 
 from __future__ import annotations
@@ -470,15 +471,16 @@ def main() -> int:
         except TooSlow:
             results.append({"ok": False, "too_slow": True,
                             "error": f"slower than {request['max_call_s']} s"})
-            continue
         except Exception as exc:  # the variant broke the function: not a valid input
             results.append({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]})
-            continue
-        with open(job["out"], "wb") as fh:
-            fh.write(blob)
-        results.append({"ok": True, "cost": cost, "size": measure((args, kwargs))})
-        print(json.dumps({"progress": len(results)}), flush=True)
-    print(json.dumps({"results": results}), flush=True)
+        else:
+            with open(job["out"], "wb") as fh:
+                fh.write(blob)
+            results.append({"ok": True, "cost": cost, "size": measure((args, kwargs))})
+        # the results so far after every job: a worker stopped at its deadline keeps them
+        print(json.dumps({"results": results}), flush=True)
+    if not results:
+        print(json.dumps({"results": results}), flush=True)
     return 0
 
 

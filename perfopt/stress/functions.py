@@ -4,8 +4,9 @@ Seeds are the captured calls; with none, Hypothesis draws valid argument sets fr
 type hints (`st.from_type`; the largest that return are kept, provenance "hinted").
 Every seed call is re-made with its collections 2x, 4x, 8x... longer (values resampled
 from the seed, so types and ranges stay real) until one call costs `target_call_s`: the
-size sweep, which gives an empirical exponent. At the sweep's costliest size each value
-strategy is tried once (provenance "scaled"); then Hypothesis's targeted search
+size sweep, which gives an empirical exponent. With a model, its search comes next (see
+below). At the sweep's costliest size each value strategy is tried once (provenance
+"scaled"); then Hypothesis's targeted search
 (`hypothesis.target` on the call's cost) explores variant plans of the costliest seed:
 a size factor the sweep reached, a value strategy per argument (random, sorted, reversed,
 all equal, few distinct, distinct, larger ints), a random seed; the costliest plans within
@@ -165,11 +166,16 @@ class _Runner:
         proc = sandbox.run([self.python, str(_WORKER)], cwd=self.root,
                            timeout_s=max(1.0, timeout_s), memory_mb=self.options.memory_mb,
                            env=env, stdin=json.dumps(request))
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"results"')]
-        if not lines:
-            self.errors.append(proc.tail(3) or "worker timed out")
-            return []
-        return json.loads(lines[-1])["results"]
+        # the last whole results line: a worker stopped at its deadline may have printed
+        # some jobs' results, and may have been cut off in the middle of a line
+        for line in reversed(proc.stdout.splitlines()):
+            if line.startswith('{"results"'):
+                try:
+                    return json.loads(line)["results"]
+                except ValueError:
+                    continue
+        self.errors.append(proc.tail(3) or "worker timed out")
+        return []
 
 
 def stress_function(
@@ -226,7 +232,8 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
           seed_files: list[Path]) -> list[StressCase]:
     """Seed costs (set on `cases` in place), hint seeds when nothing was captured, the
     size sweep (its exponent left on runner.complexity), the model's search when there is
-    one, then the targeted search over the costliest seed's plans."""
+    one, the value strategies at the sweep's best size, then the targeted search over the
+    costliest seed's plans."""
     options, out_dir = runner.options, runner.out
     runner.complexity = None
     new: list[StressCase] = []
@@ -247,14 +254,15 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
         sweep.extend(_ladder(runner, index))
     best = max((p for p in sweep if p.cost <= options.max_call_s), key=lambda p: p.cost,
                default=None)
+    # the model's conditions and generator, when there is a model (with or without seeds):
+    # before the value strategies, whose calls at the sweep's largest size can spend the
+    # budget on a loaded machine (CI saw no time left for the model after them)
+    modeled = runner.model_search(min(SEARCH_MAX_S, runner.left() * SEARCH_SHARE), KEPT_MODEL)
     searched: list[_Point] = []
     if best is not None:  # each value strategy once at the sweep's best size...
         searched = runner.run([(best.seed, best.factor, s) for s in STRATEGIES])
         searched += _step_down(runner, best, sorted({p.factor for p in sweep
                                                      if p.seed == best.seed}))
-    # the model's conditions and generator, when there is a model (with or without seeds)
-    modeled = runner.model_search(min(SEARCH_MAX_S, runner.left() * SEARCH_SHARE), KEPT_MODEL)
-    if best is not None:
         # ...then Hypothesis's targeted search over sizes, strategies per argument, seeds
         # every size the sweep reached: a value strategy (all equal, sorted...) can make
         # a smaller input costlier than the sweep's largest random one

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pickle
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from perfopt.languages.python import module_name
 from perfopt.models import StressCase, StressSuite, Target
-from perfopt.stress.functions import FunctionStressOptions, stress_function
+from perfopt.stress.functions import FunctionStressOptions, _Runner, stress_function
 from perfopt.stress.sweep import fit_exponent, is_superlinear
 
 ALGOS = '''\
@@ -164,3 +167,22 @@ def test_type_hints_alone_seed_the_sweep_through_hypothesis(project, tmp_path):
     assert not (root / ".hypothesis").exists()
     assert sorted(p.name for p in Path(suite.folder).iterdir()) == sorted(
         c.payload for c in suite.cases)
+
+
+def test_a_worker_stopped_at_its_deadline_keeps_the_jobs_it_finished(tmp_path):
+    """One request runs several jobs; when the budget ends in the middle of one, the jobs
+    already done are still results (with the model's search ahead of them, a loaded
+    machine lost all six value strategies' calls to one cut-off)."""
+    root, seeds = function_project(tmp_path, "nap", (
+        "import time\n\n\ndef nap(values: list[int]) -> int:\n"
+        "    if values == sorted(values):\n        time.sleep(30)\n    return len(values)\n"),
+        "nap", [3, 1, 2])
+    out = tmp_path / "out"
+    out.mkdir()
+    options = FunctionStressOptions(max_call_s=60.0)  # the deadline stops it, not the timer
+    runner = _Runner(root, module_name(seeds.target.file), "nap",
+                     [Path(seeds.folder) / "case-1.pkl"], out, sys.executable, options,
+                     time.monotonic() + 6.0)
+    points = runner.run([(0, 1.0, "as-is"), (0, 1.0, "sorted"), (0, 1.0, "reverse")])
+    assert [p.strategy for p in points] == ["as-is"]
+    assert (out / points[0].file).is_file()
