@@ -375,6 +375,35 @@ def constraints_section(statement: str) -> str:
     return match.group(1) if match else ""
 
 
+def _juxtaposed(out: _Builder) -> None:
+    """`0 <= K <= NM`: a name of two or three letters, each a variable with a bound of its
+    own, that has no constant bound itself is those variables' product (p03592 read `NM` as
+    a variable without an upper bound, so K stayed within the samples' 20 and every input
+    was answered at the loop's start)."""
+    def constant(spec: VarSpec) -> bool:
+        return any(not names_in(e) for e in spec.lows + spec.highs + spec.abs_highs)
+
+    known = {n for n, spec in out.vars.items() if len(n) == 1 and constant(spec)}
+    products = {n: "(" + "*".join(n) + ")" for n, spec in out.vars.items()
+                if 2 <= len(n) <= 3 and set(n) <= known and not constant(spec)}
+    if not products:
+        return
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, products)) + r")\b")
+
+    def sub(expr: str) -> str:
+        return pattern.sub(lambda m: products[m.group(1)], expr)
+
+    for name in products:
+        del out.vars[name]
+    for name, spec in out.vars.items():
+        out.vars[name] = replace(spec, **{
+            key: tuple(sub(e) for e in getattr(spec, key))
+            for key in ("lows", "highs", "abs_highs", "abs_lows", "len_lows", "len_highs",
+                        "step_highs")})
+    out.relations = [(a, op, b) for a, op, b in out.relations
+                     if a not in products and b not in products]
+
+
 def parse_constraints(text: str) -> Constraints:
     """Constraints of a statement (or of its Constraints section alone)."""
     section = constraints_section(text) or text
@@ -397,6 +426,7 @@ def parse_constraints(text: str) -> Constraints:
             _prose(raw, line, out)
         elif "consist" in line:
             _prose(raw, line, out)
+    _juxtaposed(out)
     return Constraints(
         variables=dict(out.vars), relations=tuple(dict.fromkeys(out.relations)),
         default_low=out.flags.get("default_low"), default_high=out.flags.get("default_high"),

@@ -68,6 +68,7 @@ def test_prose_string_length_charset_and_distinct():
     ("p02881", "N", {}, (2, 10**12)),
     ("p02560", "A", {"M": 5}, (0, 4)),
     ("p03013", "M", {"N": 10}, (0, 9)),
+    ("p03592", "K", {"N": 30, "M": 7}, (0, 210)),  # 0 <= K <= NM
 ])
 def test_real_statements(pid, name, env, expected):
     cons = parse_constraints((PROBLEMS / pid / "statement.txt").read_text(encoding="utf-8"))
@@ -75,6 +76,14 @@ def test_real_statements(pid, name, env, expected):
     assert min(evaluate(e, env) for e in spec.highs) == expected[1]
     if expected[0] is not None:
         assert max(evaluate(e, env) for e in spec.lows) == expected[0]
+
+
+def test_juxtaposed_names_are_a_product_and_not_a_variable():
+    cons = parse_constraints("1 \\leq N,M,A,B \\leq 1000\n0 \\leq K \\leq NM\n"
+                             "1 \\leq AB \\leq 10")
+    assert "NM" not in cons.variables and ("K", "<=", "NM") not in cons.relations
+    assert evaluate(cons.get("K").highs[0], {"N": 4, "M": 5}) == 20
+    assert cons.get("AB").highs == ("10",)  # a name with a constant bound is a variable
 
 
 def test_real_statement_flags():

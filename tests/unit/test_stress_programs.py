@@ -231,6 +231,23 @@ def test_a_value_strategy_repairs_inputs_the_program_rejects(tmp_path):
         assert all(sum(map(int, r.split())) <= 10**9 + 1 for r in rows if r.strip())
 
 
+@pytest.mark.slow
+def test_a_repair_is_a_rule_every_draw_keeps_not_one_lucky_draw(tmp_path):
+    # p02758's slow program keeps a sentinel at 10^9 + 1, so X + D may not pass it: random
+    # rows fail, and "X all distinct" was once accepted by luck at N = 8, adopted as the
+    # repair, and the sweep stalled at N = 8 (every stress input 8 rows). D at its minimum
+    # passes on every draw and lets the sweep grow
+    program = tmp_path / "slow.py"
+    program.write_text(_slow_code("p02758"))
+    problem = DATA / "problems" / "p02758"
+    options = ProgramStressOptions(budget_s=15.0, target_cost_s=0.3)
+    suite = stress_program(program, "python", problem, (problem / "statement.txt").read_text(),
+                           tmp_path / "suite", options=options)
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    rows = [int((Path(suite.folder) / c.payload).read_text().split()[0]) for c in stress]
+    assert stress and max(rows) >= 10_000, [(n, c.note) for n, c in zip(rows, stress)]
+
+
 RESIDUE = """\
 k = int(input())
 x = 7 % k
