@@ -245,7 +245,7 @@ def test_a_repair_is_a_rule_every_draw_keeps_not_one_lucky_draw(tmp_path):
                            tmp_path / "suite", options=options)
     stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
     rows = [int((Path(suite.folder) / c.payload).read_text().split()[0]) for c in stress]
-    assert stress and max(rows) >= 10_000, [(n, c.note) for n, c in zip(rows, stress)]
+    assert stress and max(rows) >= 10_000, [(n, c.note) for n, c in zip(rows, stress, strict=True)]
 
 
 RESIDUE = """\
