@@ -62,8 +62,11 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise KeyboardInterrupt
             return result
         except PerfoptError as exc:
-            _stderr_console().print(f"[red]perfopt: error:[/] {exc}", highlight=False,
-                                    markup=True, soft_wrap=True)
+            from rich.markup import escape
+
+            # escaped: a message naming `[tool.perfopt]` must not read as a style tag
+            _stderr_console().print(f"[red]perfopt: error:[/] {escape(str(exc))}",
+                                    highlight=False, markup=True, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             _stop_everything()
@@ -102,7 +105,7 @@ def optimize(
     sarif: Path | None = typer.Option(None, help="Also write a SARIF report here."),
     min_speedup: float | None = typer.Option(
         None, help="Lower bound of the speedup's 95% CI must reach this [1.05]."),
-    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile [auto]."),
+    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile \\[auto]."),
     model: str | None = typer.Option(None, help="LLM model name (OpenAI-compatible endpoint)."),
     base_url: str | None = typer.Option(None, help="Endpoint, e.g. http://localhost:8000/v1."),
     show_prompts: bool = typer.Option(False, "--show-prompts",
@@ -176,7 +179,7 @@ def profile(
         None, "--output", "-o", help="Also write the profile: .json/.speedscope (speedscope) "
         "or .svg (flame graph)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
-    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile [auto]."),
+    profiler: str | None = typer.Option(None, help="auto, py-spy or cprofile \\[auto]."),
     py_spy: str | None = typer.Option(None, "--py-spy",
                                       help="py-spy executable (default: beside Python, PATH)."),
 ) -> None:
@@ -213,12 +216,12 @@ def bench(
     symbol: str | None = typer.Option(
         None, "--symbol", "-s", help="Function to compare; omit for whole programs on stdin."),
     rev_a: str | None = typer.Option(None, help="git revision of A (git show REV:path)."),
-    rev_b: str | None = typer.Option(None, help="git revision of B [working tree]."),
+    rev_b: str | None = typer.Option(None, help="git revision of B \\[working tree]."),
     call: list[str] = typer.Option(
         [], "--call", help="Arguments as Python literals, one call each: --call '1000'."),
     input: list[Path] = typer.Option(
         [], "--input", help="Pickled {'args','kwargs'} for functions, or stdin files."),
-    metric: str | None = typer.Option(None, help="auto, wall or instructions [auto]."),
+    metric: str | None = typer.Option(None, help="auto, wall or instructions \\[auto]."),
     min_speedup: float | None = typer.Option(None, help="Lower CI bound to call B faster [1.05]."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
@@ -257,10 +260,11 @@ def stress(
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Build inputs that make slow code show itself, and print the suite. With a model
-    (--model, or [tool.perfopt] model), its conditions and input generator guide the search."""
+    (--model, or \\[tool.perfopt] model), its conditions and input generator guide the search."""
     import json
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from perfopt.config import load_settings
@@ -282,12 +286,13 @@ def stress(
         sys.stdout.write(json.dumps(data) + "\n")
         return
     c = Console()
-    table = Table(title=f"Stress suite for {report.target}", title_justify="left")
+    table = Table(title=f"Stress suite for {escape(str(report.target))}", title_justify="left")
     for col in ("case", "provenance", "size", "cost s", "note"):
         table.add_column(col)
     for case in report.suite.cases:
         cost = f"{case.cost:.4f}" if case.cost is not None else "-"
-        table.add_row(case.id, case.provenance, str(case.size or "-"), cost, case.note[:60])
+        table.add_row(escape(case.id), case.provenance, str(case.size or "-"), cost,
+                      escape(case.note[:60]))
     c.print(table)
     if report.slowdown is not None:
         c.print(f"slowdown against the seeds: {report.slowdown:.1f}x "
@@ -298,7 +303,7 @@ def stress(
         from_model = sum(case.provenance == "model" for case in report.suite.cases)
         c.print(f"model {report.model}: {from_model} of these inputs came from its generator")
     if report.saved_to:
-        c.print(f"saved to {report.saved_to}")
+        c.print(f"saved to {report.saved_to}", markup=False)
 
 
 @eval_app.command("pie")
@@ -382,6 +387,7 @@ def skills_list(
 ) -> None:
     """List the skill cards."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from perfopt.skills.library import load_skills
@@ -392,7 +398,7 @@ def skills_list(
     for s in load_skills():
         if language and language not in s.languages:
             continue
-        table.add_row(s.id, s.kind, ",".join(s.languages), s.codemod or "", s.title)
+        table.add_row(s.id, s.kind, ",".join(s.languages), s.codemod or "", escape(s.title))
     Console().print(table)
 
 
@@ -401,20 +407,22 @@ def skills_list(
 def skills_show(skill_id: str) -> None:
     """Show one skill card."""
     from rich.console import Console
+    from rich.markup import escape
 
     from perfopt.skills.library import get_skill
 
     s = get_skill(skill_id)
     c = Console()
-    c.print(f"[bold]{s.id}[/] ({s.kind}, {', '.join(s.languages)}): {s.title}")
-    c.print(s.mechanism)
+    # card text is code and prose: `a[i]` must not read as a style tag
+    c.print(f"[bold]{escape(s.id)}[/] ({s.kind}, {', '.join(s.languages)}): {escape(s.title)}")
+    c.print(s.mechanism, markup=False)
     if s.example_before:
-        c.print("[dim]before:[/]\n" + s.example_before)
-        c.print("[dim]after:[/]\n" + s.example_after)
+        c.print("[dim]before:[/]\n" + escape(s.example_before))
+        c.print("[dim]after:[/]\n" + escape(s.example_after))
     for p in s.pitfalls:
-        c.print(f"[yellow]pitfall:[/] {p}")
+        c.print(f"[yellow]pitfall:[/] {escape(p)}")
     if s.codemod:
-        c.print(f"codemod: {s.codemod}")
+        c.print(f"codemod: {s.codemod}", markup=False)
 
 
 @skills_app.command("search")
@@ -426,12 +434,13 @@ def skills_search(
 ) -> None:
     """Find cards by text similarity (BM25 over the card text)."""
     from rich.console import Console
+    from rich.markup import escape
 
     from perfopt.skills.retrieval import search
 
     c = Console()
     for r in search(text, k=k, language=language):
-        c.print(f"[bold]{r.skill.id}[/] {r.score:.2f}  {r.skill.title}")
+        c.print(f"[bold]{escape(r.skill.id)}[/] {r.score:.2f}  {escape(r.skill.title)}")
 
 
 @skills_app.command("mine")
@@ -462,7 +471,7 @@ def skills_mine(
     c.print(f"merged {len(report.merged)} into existing cards; skipped {len(report.skipped)}; "
             f"rejected {len(report.rejected)}")
     for ref, why in report.rejected:
-        c.print(f"  rejected {ref}: {why}")
+        c.print(f"  rejected {ref}: {why}", markup=False)
 
 
 def main() -> None:

@@ -203,12 +203,14 @@ def report_json(report: ProfileReport) -> str:
 
 def render_report(report: ProfileReport, console: Console) -> None:
     """The hotspot table: function, file, self %, total %, samples, calls, hot lines."""
+    from rich.markup import escape
     from rich.table import Table
 
+    # names come from the user's code and command line: `-k 'x[1]'` is not a style tag
     unit = "µs" if report.unit == "microseconds" else "samples"
     table = Table(
-        title=f"Hotspots of {report.workload} ({report.profiler}, {report.samples:,} {unit}, "
-        f"{report.wall_s:.1f} s)",
+        title=f"Hotspots of {escape(report.workload)} ({report.profiler}, "
+        f"{report.samples:,} {unit}, {report.wall_s:.1f} s)",
         title_justify="left",
     )
     table.add_column("#", justify="right", style="dim")
@@ -223,8 +225,8 @@ def render_report(report: ProfileReport, console: Console) -> None:
     for i, h in enumerate(report.hotspots, 1):
         table.add_row(
             str(i),
-            h.target.qualname or "<module>",
-            h.target.file,
+            escape(h.target.qualname or "<module>"),
+            escape(h.target.file),
             f"{h.self_share:.1%}",
             f"{h.total_share:.1%}",
             f"{h.samples:,}",
@@ -233,4 +235,4 @@ def render_report(report: ProfileReport, console: Console) -> None:
         )
     console.print(table)
     if report.output:
-        console.print(f"wrote {report.output}", highlight=False)
+        console.print(f"wrote {report.output}", highlight=False, markup=False)

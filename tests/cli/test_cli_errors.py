@@ -1,5 +1,6 @@
 """Bad input gets one line that says what to do, exit 2, and no traceback (real subprocess)."""
 
+import os
 import subprocess
 import sys
 
@@ -56,3 +57,30 @@ def test_help_explains_apply_policy(args):
     proc = perfopt(*args)
     assert proc.returncode == 0
     assert "--apply" in proc.stdout or "--apply" in proc.stdout.replace("\n", " ")
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["profile", "--help"], "[auto]"),
+    (["bench", "--help"], "[working tree]"),
+    (["stress", "--help"], "[tool.perfopt]"),
+])
+def test_help_keeps_bracketed_defaults(args, needle):
+    # rich reads "[auto]" or "[tool.perfopt]" as a style tag and drops it unless escaped
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "COLUMNS")}
+    env.update(NO_COLOR="1", COLUMNS="200")  # one line per option, no colour codes
+    proc = subprocess.run([sys.executable, "-m", "perfopt.cli", *args], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert needle in proc.stdout, proc.stdout
+
+
+def test_an_error_naming_the_config_table_keeps_its_name(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool]\nperfopt = 3\n")
+    (tmp_path / "mod.py").write_text("def f():\n    return 1\n")
+    assert_one_line_error(perfopt("optimize", str(tmp_path)), "[tool.perfopt] in ")
+
+
+def test_skill_cards_print_code_as_written():
+    proc = perfopt("skills", "show", "sieve-of-eratosthenes")
+    assert proc.returncode == 0, proc.stderr
+    assert "if is_p[i]:" in proc.stdout, proc.stdout
