@@ -58,8 +58,8 @@ def render_run(result: RunResult, console: Console, *, applied_hint: bool = True
             )
         for h in result.hotspots:
             table.add_row(
-                h.target.qualname or "-",
-                h.target.file,
+                escape(h.target.qualname or "-"),
+                escape(h.target.file),
                 f"{h.self_share:.1%}",
                 f"{h.total_share:.1%}",
                 str(h.samples),
@@ -77,7 +77,7 @@ def render_run(result: RunResult, console: Console, *, applied_hint: bool = True
         console.print(table)
     accepted = [r for r in result.results if r.verdict.accepted]
     for r in accepted:
-        console.rule(f"{r.candidate.target.key}  {speedup_text(r)}  ({r.candidate.origin})")
+        console.rule(escape(f"{r.candidate.target.key}  {speedup_text(r)}  ({r.candidate.origin})"))
         console.print(
             Syntax(r.diff, "diff", theme="ansi_dark", background_color="default", word_wrap=True)
         )
@@ -89,7 +89,7 @@ def render_run(result: RunResult, console: Console, *, applied_hint: bool = True
         summary += " · " + ", ".join(f"{k} {v:g}" for k, v in result.usage.items())
     console.print(f"[bold]{summary}[/]")
     if result.applied:
-        console.print(f"applied to: {', '.join(result.applied)}")
+        console.print(f"applied to: {', '.join(result.applied)}", markup=False)
     elif n and applied_hint:
         console.print(
             "nothing was changed: rerun with --apply to write these changes, "
