@@ -133,16 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "bench"))
     from stress_power import _commit, _read_rows  # noqa: PLC0415
 
-    power = list(_read_rows(args.rows).values())
-    below = Counter(r["problem_id"] for r in power if r["slowdown"] < TARGET)
+    below: Counter[str] = Counter()
     first: dict[str, str] = {}
-    for r in power:
+    for r in _read_rows(args.rows).values():
         if r["slowdown"] < TARGET:
+            below[r["problem_id"]] += 1
             first.setdefault(r["problem_id"], r["pair"])
     done = {}
     if args.out.exists():
-        done = {json.loads(line)["problem_id"]: json.loads(line)
-                for line in args.out.read_text(encoding="utf-8").splitlines() if line.strip()}
+        rows = [json.loads(line) for line in
+                args.out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        done = {row["problem_id"]: row for row in rows}
     if not args.report:
         codes = {}
         for line in (args.data / "pairs.jsonl").read_text(encoding="utf-8").splitlines():
