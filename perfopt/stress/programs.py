@@ -502,10 +502,9 @@ def _moved(model: InputModel, values: dict[str, int], name: str,
 def _repair(search: _Search, scale: float, rng: random.Random,
             choices: tuple[tuple[str, str], ...] = ()) -> _Tried | None:
     """The first strategy of a variable not yet chosen which, added to `choices`, has its
-    inputs accepted at `scale` on REPAIR_SEEDS seeds: a rule the random values broke is
-    kept every time, where one accepted draw may be luck (p02758's X all distinct passed
-    once in ten at N = 8, and the sweep then stalled there; D at its minimum always
-    passes). A strategy that fixes every value writes one input, and once is enough."""
+    inputs accepted at `scale` on every draw: a rule the random values broke is kept every
+    time, where one accepted draw may be luck (p02758's X all distinct passed once in ten
+    at N = 8, and the sweep then stalled there; D at its minimum always passes)."""
     taken = {name for name, _ in choices}
     for name, strategies in strategy_options(search.model):
         if name in taken:
@@ -513,24 +512,33 @@ def _repair(search: _Search, scale: float, rng: random.Random,
         for how in strategies:
             if how in ("random", "scale"):
                 continue
-            kept: list[_Tried] = []
-            texts: set[str] = set()
-            for _ in range(REPAIR_SEEDS):
-                if search.left() <= 1:
-                    return None
-                plan = Plan(scale, rng.randrange(1 << 30), choices).with_choice(name, how)
-                text = search.render(plan)
-                if text in texts:
-                    continue
-                tried = None if text is None else search.run_text(text, "generated", plan)
-                if tried is None:
-                    break
-                texts.add(text)
-                kept.append(tried)
-            else:
-                kept[0].note = f"repaired by {name}={how}; {kept[0].note}"
-                return kept[0]
+            if search.left() <= 1:
+                return None
+            tried = _every_draw(search, Plan(scale, 0, choices).with_choice(name, how), rng)
+            if tried is not None:
+                tried.note = f"repaired by {name}={how}; {tried.note}"
+                return tried
     return None
+
+
+def _every_draw(search: _Search, plan: Plan, rng: random.Random) -> _Tried | None:
+    """The first of REPAIR_SEEDS draws of `plan` (new seeds each) when all are accepted,
+    else None. A plan that fixes every value writes one input, and once is enough."""
+    first: _Tried | None = None
+    texts: set[str] = set()
+    for _ in range(REPAIR_SEEDS):
+        if search.left() <= 1:
+            return None
+        draw = Plan(plan.scale, rng.randrange(1 << 30), plan.choices)
+        text = search.render(draw)
+        if text in texts:
+            continue
+        tried = None if text is None else search.run_text(text, "generated", draw)
+        if tried is None:
+            return None
+        texts.add(text)
+        first = first or tried
+    return first
 
 
 def _from_model(search: _Search, rng: random.Random) -> None:
