@@ -14,11 +14,11 @@ feed the complexity fit).
 Printed per pair and overall:
   slowdown    slow program's mean net cost on the stress inputs / on the sample inputs
               (median over pairs; target >= 20x); the same ratio of gross costs beside it.
-              When the samples' own work is below the clock's reach (mean net wall cost
-              < 10 ms, where a ratio's denominator is start-up jitter) and the stress
-              inputs are cheap enough to count (mean net cost <= 0.3 s: CPython runs
-              ~100x slower under callgrind), the ratio is of net instruction counts
-              instead; the wall-only ratio is printed beside (`slowdown_wall`)
+              When either side's own work is below the clock's reach (mean net wall cost
+              < 10 ms, where a ratio's term is start-up jitter) and the other side is
+              cheap enough to count (mean net cost <= 0.3 s: CPython runs ~100x slower
+              under callgrind), the ratio is of net instruction counts instead; the
+              wall-only ratio is printed beside (`slowdown_wall`)
   separation  share of pairs where the fast program is >= 1.10x faster on the stress
               inputs while both agree on every one (target >= 70%), beside the same share
               on the samples. "Faster" is measured where it can be: when the slow
@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -67,7 +68,7 @@ RUN_TIMEOUT_S = 20.0
 REPEATS = 3  # every input: the median of this many interleaved runs
 MEASURABLE_S = FLOOR_S  # a suite whose mean net wall cost is below this measures start-up
 IR_TIMEOUT_S = 300.0  # one program run under callgrind
-IR_SLOWDOWN_MAX_S = 0.3  # stress inputs costing more (net, mean) are not counted for slowdown
+IR_SLOWDOWN_MAX_S = 0.3  # inputs costing more (net, mean) are not counted for slowdown
 
 
 def same_output(a: str, b: str) -> bool:
@@ -157,17 +158,25 @@ def _instructions(slow: list[str], fast: list[str] | None, empty: list[str], cwd
     return out
 
 
-def _slowdown(wall: float, on_stress: dict, verdicts: dict, slow: list[str],
-              empty: list[str], cwd: Path, stress: list[bytes]) -> tuple[float, str]:
+def _slowdown(wall: float, on_stress: dict, on_samples: dict, verdicts: dict,
+              slow: list[str], empty: list[str], cwd: Path, stress: list[bytes],
+              samples: list[bytes]) -> tuple[float, str]:
     """Stress over samples for the slow program, and how it was measured: by instruction
-    counts when the samples were counted (below the clock's reach) and the stress inputs
-    are cheap enough to count, else `wall`, the ratio by net wall time."""
+    counts when either side was counted (below the clock's reach, where a wall ratio's
+    term is start-up jitter) and the other is cheap enough to count, else `wall`, the
+    ratio by net wall time. Counting only one side would not do: samples doing no work
+    can still time above 10 ms when a run drifts, and stress inputs at the 1 ms floor over
+    them read 0.1x."""
     sample_ir, stress_ir = verdicts["sample"][2], verdicts["stress"][2]
-    if sample_ir is None or not on_stress["slow_s"]:
+    counted = sample_ir or stress_ir
+    if not on_stress["slow_s"] or not on_samples["slow_s"] or counted is None:
         return wall, "wall"
+    empty_ir = counted["empty_ir"]
     if stress_ir is None and statistics.mean(on_stress["slow_s"]) <= IR_SLOWDOWN_MAX_S:
-        stress_ir = _instructions(slow, None, empty, cwd, stress, sample_ir["empty_ir"])
-    if stress_ir is None:
+        stress_ir = _instructions(slow, None, empty, cwd, stress, empty_ir)
+    if sample_ir is None and statistics.mean(on_samples["slow_s"]) <= IR_SLOWDOWN_MAX_S:
+        sample_ir = _instructions(slow, None, empty, cwd, samples, empty_ir)
+    if stress_ir is None or sample_ir is None:
         return wall, "wall"
     return (statistics.mean(stress_ir["slow_ir"]) / statistics.mean(sample_ir["slow_ir"]),
             "instructions")
@@ -212,8 +221,8 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
         speedup, how = _verdict(wall, ir)
         verdicts[name] = (speedup, how, ir)
     slowdown_wall = _ratio(on_stress, on_samples, "slow_s")
-    slowdown, slowdown_measure = _slowdown(slowdown_wall, on_stress, verdicts, slow, empty,
-                                           folder, stress)
+    slowdown, slowdown_measure = _slowdown(slowdown_wall, on_stress, on_samples, verdicts,
+                                           slow, empty, folder, stress, samples)
     return {
         "problem_id": pid, "pair": f"{row['submission_id_v0']}->{row['submission_id_v1']}",
         "build_s": round(build_s, 2), "cases": len(stress), "complexity": suite.complexity,
@@ -345,6 +354,24 @@ def _commit() -> str:
     return last + ("+dirty" if git("status", "--porcelain", "--", "perfopt") else "")
 
 
+def _line(result: dict) -> str:
+    """One finished pair, as printed while the bench runs."""
+    k = result["complexity"]
+    return (f"{result['problem_id']} {result['pair']}: slowdown net"
+            f" {result['slowdown']:.1f}x by {result['slowdown_measure']}"
+            f" (wall {result['slowdown_wall']:.1f}x, gross {result['slowdown_gross']:.1f}x)"
+            f" | stress speedup {result['stress_speedup']:.2f}x by {result['stress_measure']}"
+            f" (wall {result['stress_speedup_wall']:.2f}x,"
+            f" gross {result['stress_speedup_gross']:.2f}x)"
+            f" sep={'Y' if result['stress_separates'] else 'n'}"
+            f" | sample speedup {result['sample_speedup']:.2f}x by {result['sample_measure']}"
+            f" sep={'Y' if result['sample_separates'] else 'n'}"
+            f" | valid {result['generated_ok']}/{result['generated']}"
+            f" kept {result['kept_both_ok']}/{result['kept']}"
+            f"{'' if result['stress_agree'] else ' DISAGREE'}"
+            f" | k={k if k is None else round(k, 2)} | {result['build_s']:.1f}s")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "datasets" / "pie-dev")
@@ -370,33 +397,25 @@ def main(argv: list[str] | None = None) -> int:
     done = _read_rows(args.rows) if args.rows else {}
     todo = [] if args.report else [row for row in pairs if _pair_id(row) not in done]
     commit = _commit()
-    with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
-        def one(row: dict) -> dict:
-            result = bench_pair(row, args.data, Path(tmp), args.budget)
-            result["commit"] = commit
-            if args.rows:
-                with args.rows.open("a", encoding="utf-8") as out:
-                    out.write(json.dumps(result) + "\n")
-            print(f"{result['problem_id']} {result['pair']}: slowdown net"
-                  f" {result['slowdown']:.1f}x by {result['slowdown_measure']}"
-                  f" (wall {result['slowdown_wall']:.1f}x, gross {result['slowdown_gross']:.1f}x)"
-                  f" | stress speedup {result['stress_speedup']:.2f}x"
-                  f" by {result['stress_measure']}"
-                  f" (wall {result['stress_speedup_wall']:.2f}x,"
-                  f" gross {result['stress_speedup_gross']:.2f}x)"
-                  f" sep={'Y' if result['stress_separates'] else 'n'}"
-                  f" | sample speedup {result['sample_speedup']:.2f}x"
-                  f" by {result['sample_measure']}"
-                  f" sep={'Y' if result['sample_separates'] else 'n'}"
-                  f" | valid {result['generated_ok']}/{result['generated']}"
-                  f" kept {result['kept_both_ok']}/{result['kept']}"
-                  f"{'' if result['stress_agree'] else ' DISAGREE'}"
-                  f" | k={result['complexity'] if result['complexity'] is None else round(result['complexity'], 2)}"  # noqa: E501
-                  f" | {result['build_s']:.1f}s", flush=True)
-            return result
+    # Ctrl-C stops the pair in flight too (no row for it); the default handler's
+    # KeyboardInterrupt can be lost where a child starts, and the pool would finish it
+    signal.signal(signal.SIGINT, sandbox.on_sigint)
+    try:
+        with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
+            def one(row: dict) -> dict:
+                result = bench_pair(row, args.data, Path(tmp), args.budget)
+                result["commit"] = commit
+                if args.rows:
+                    with args.rows.open("a", encoding="utf-8") as out:
+                        out.write(json.dumps(result) + "\n")
+                print(_line(result), flush=True)
+                return result
 
-        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            ran = {_row_id(r): r for r in pool.map(one, todo)}
+            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                ran = {_row_id(r): r for r in pool.map(one, todo)}
+    except KeyboardInterrupt:
+        print("interrupted: the pairs that finished are in --rows", file=sys.stderr)
+        return 130
     done.update(ran)
     rows = [done[_pair_id(row)] for row in pairs if _pair_id(row) in done]
     summary = summarize(rows)
