@@ -398,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     todo = [] if args.report else [row for row in pairs if _pair_id(row) not in done]
     commit = _commit()
     # Ctrl-C stops the pair in flight too (no row for it); the default handler's
-    # KeyboardInterrupt can be lost where a child starts, and the pool would finish it
+    # KeyboardInterrupt can be lost where a child starts, and the pool would finish it.
+    # The CLI's handler remembers it, so the pair's next sandboxed run raises it again
     signal.signal(signal.SIGINT, sandbox.on_sigint)
     try:
         with tempfile.TemporaryDirectory(prefix="perfopt-stress-power-") as tmp:
@@ -412,7 +413,11 @@ def main(argv: list[str] | None = None) -> int:
                 return result
 
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-                ran = {_row_id(r): r for r in pool.map(one, todo)}
+                try:
+                    ran = {_row_id(r): r for r in pool.map(one, todo)}
+                except KeyboardInterrupt:
+                    sandbox.kill_all()  # the pool waits for the pair: its child stops now
+                    raise
     except KeyboardInterrupt:
         print("interrupted: the pairs that finished are in --rows", file=sys.stderr)
         return 130
