@@ -225,7 +225,8 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
                                            slow, empty, folder, stress, samples)
     return {
         "problem_id": pid, "pair": f"{row['submission_id_v0']}->{row['submission_id_v1']}",
-        "build_s": round(build_s, 2), "cases": len(stress), "complexity": suite.complexity,
+        "build_s": round(build_s, 2), "build_phases_s": dict(stats.phases_s),
+        "render_max_s": stats.render_max_s, "cases": len(stress), "complexity": suite.complexity,
         "slowdown": slowdown, "slowdown_measure": slowdown_measure,
         "slowdown_wall": slowdown_wall,
         "slowdown_gross": _ratio(on_stress, on_samples, "slow_gross_s"),

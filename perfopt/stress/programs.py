@@ -71,6 +71,7 @@ STARTUP_FIRST = 2  # empty-program runs before anything else
 STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drifts)
 NET_FLOOR_S = 0.001  # a net cost never drops below this: ratios stay finite
 WRITE_RESERVE_S = 1.0  # of the budget, kept for writing the suite after the search
+RUN_GRACE_S = 0.5  # a run may end this far past the search's deadline (inside the reserve)
 STATS_FILE = "generation.json"
 FLOOR_S = 0.010  # below this net cost a run's own work drowns in start-up jitter, at least
 IR_CANDIDATES = 8  # inputs counted under callgrind when the stress inputs sit at the floor
@@ -100,6 +101,9 @@ class GenerationStats:
     model_note: str = ""
     # at the start-up floor: inputs ranked by instruction count instead of by the clock
     ranked_by_instructions: int = 0
+    # where the budget went: (phase, seconds) in order, and the longest input render
+    phases_s: tuple[tuple[str, float], ...] = ()
+    render_max_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -150,13 +154,16 @@ class _Search:
     since_startup: int = 0
     conditions: ConditionRunner | None = None
     last_timed_out: bool = False  # the last run was stopped at its time limit
+    render_max_s: float = 0.0  # the longest an input took to write (large trees: seconds)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
     def run(self, plan: Plan, provenance: str) -> _Tried | None:
-        """Write and run one input; None when it cannot be written, fails or is too slow."""
-        if self.left() <= 0.5:
+        """Write and run one input; None when it cannot be written, fails or is too slow.
+        An input is not written when writing the largest so far would leave no time to
+        run it."""
+        if self.left() <= 0.5 + self.render_max_s:
             return None
         text = self.render(plan)
         return None if text is None else self.run_text(text, provenance, plan)
@@ -165,10 +172,13 @@ class _Search:
         """The input `plan` writes; None when it cannot be written (a rule it cannot meet)."""
         if self.model is None:
             return None
+        started = time.monotonic()
         try:
             return self.model.render(plan)
         except (ValueError, KeyError, ZeroDivisionError, OverflowError, MemoryError):
             return None
+        finally:
+            self.render_max_s = max(self.render_max_s, time.monotonic() - started)
 
     def run_text(self, text: str, provenance: str, plan: Plan | None = None,
                  note: str = "") -> _Tried | None:
@@ -222,7 +232,11 @@ class _Search:
         if self.startup_cmd and self.since_startup >= STARTUP_EVERY:
             self.time_startup()
         self.since_startup += 1
-        limit = min(self.options.case_timeout_s, max(0.5, self.left()))
+        # half a second at least, but never ending RUN_GRACE_S past the deadline
+        left = self.left()
+        limit = min(self.options.case_timeout_s, max(0.5, left), left + RUN_GRACE_S)
+        if limit < 0.05:
+            return None
         proc = sandbox.run(self.command, cwd=self.cwd, timeout_s=limit,
                            memory_mb=self.options.memory_mb, stdin=text.encode())
         if count and (proc.ok or not proc.timed_out or limit >= self.options.case_timeout_s):
@@ -312,6 +326,15 @@ def build_program_suite(
                      startup_cmd=startup_command(cmd, program, noop),
                      conditions=conditions if conditions is not None and conditions.active
                      else None)
+    phases: list[tuple[str, float]] = []
+    lap_start = started
+
+    def lap(phase: str) -> None:  # where the budget went, for generation.json
+        nonlocal lap_start
+        now = time.monotonic()
+        phases.append((phase, round(now - lap_start, 3)))
+        lap_start = now
+
     search.time_startup(STARTUP_FIRST)
     sample_gross: list[float | None] = []
     for text in texts:
@@ -322,18 +345,24 @@ def build_program_suite(
             if k == 0:
                 search.time_startup()
         sample_gross.append(min(r.seconds for r in runs) if all(r.ok for r in runs) else None)
+    lap("samples")
     structure = infer_structure(texts, statement)
     complexity, chosen, sweep_kept = None, [], []
     model_before = (search.attempts, search.failures)
     if search.conditions is not None:  # the model's own inputs: they may need no grammar
         _from_model(search, random.Random(options.seed + 2))
+        lap("model")
     model_counts = (search.attempts - model_before[0], search.failures - model_before[1])
     if structure is not None:
         search.model = InputModel(structure, parse_constraints(statement or ""))
         sweep = _sweep(search, random.Random(options.seed))
+        lap("sweep")
         _seeds(search, texts, sample_gross, random.Random(options.seed + 3))
+        lap("seeds")
         _explore(search)
+        lap("explore")
         _mutate(search, random.Random(options.seed + 1))
+        lap("mutate")
         floor = search.startup_s()
         complexity = fit_exponent([len(t.text) for t in sweep], [t.gross for t in sweep],
                                   floor=floor)
@@ -342,6 +371,7 @@ def build_program_suite(
     counted = 0
     if chosen and _at_floor(search, chosen):
         counted, chosen = _rank_by_instructions(search, chosen)
+    lap("choose")
     sweep_kept = [t for t in sweep_kept if all(t is not c for c in chosen)]
     cases = [_write(out_dir, f"sample-{k}", "sample", text, gross, samples[k].name, search)
              for k, (text, gross) in enumerate(zip(texts, sample_gross, strict=True))]
@@ -359,6 +389,7 @@ def build_program_suite(
                             f"complexity fit only; {tried.note}", search,
                             size=len(tried.text)))
     noop.unlink(missing_ok=True)
+    lap("write")
     runner = search.conditions
     names = tuple(runner.conditions) if runner is not None else ()
     stats = GenerationStats(
@@ -369,7 +400,8 @@ def build_program_suite(
                              for i in range(len(names))),
         model_generated=model_counts[0], model_accepted=model_counts[0] - model_counts[1],
         model_note=runner.error if runner is not None else "",
-        ranked_by_instructions=counted)
+        ranked_by_instructions=counted, phases_s=tuple(phases),
+        render_max_s=round(search.render_max_s, 3))
     (out_dir / STATS_FILE).write_text(json.dumps(asdict(stats), indent=2), encoding="utf-8")
     suite = StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
                         complexity=complexity)

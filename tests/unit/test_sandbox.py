@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import threading
@@ -117,3 +118,24 @@ def test_stdin_and_exit_code_pass_through(tmp_path: Path) -> None:
 def test_no_core_dumps(tmp_path: Path) -> None:
     result = sandbox.run("ulimit -c", cwd=tmp_path, timeout_s=10, memory_mb=512, shell=True)
     assert result.stdout.strip() == "0"
+
+
+def test_a_runs_seconds_leave_out_the_fork_that_grows_with_the_parents_memory(
+        tmp_path: Path) -> None:
+    """Forking a parent that holds a large heap takes tens of milliseconds (page tables,
+    the preexec limits running in the copy); that is the parent's cost, not the program's.
+    `true` execs and exits in about a millisecond, whatever the parent holds."""
+    true = shutil.which("true")
+    assert true is not None
+    heap = [str(i) * 20 for i in range(3_000_000)]  # ~300 MB of small objects
+    try:
+        spawned = time.perf_counter()
+        runs = [sandbox.run([true], cwd=tmp_path, timeout_s=10, memory_mb=None)
+                for _ in range(9)]
+        spent = (time.perf_counter() - spawned) / len(runs)
+    finally:
+        del heap
+    assert all(r.ok for r in runs)
+    seconds = sorted(r.seconds for r in runs)[len(runs) // 2]
+    # each call cost far more than its exec-to-exit time: the fork is what was left out
+    assert seconds < spent / 2, (seconds, spent)

@@ -7,6 +7,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,26 @@ if n > 300:  # an unstated rule: the generator's larger inputs break it
     sys.exit(1)
 print(sum(map(int, a)))
 """
+
+
+def test_the_build_ends_within_its_budget_when_inputs_take_seconds_to_write(tmp_path):
+    """p02822's trees (N up to 2 x 10^5) take about a second to write at full scale: no
+    input is written when that would leave no time to run it, and no run goes on past
+    the search's deadline, so the whole build stays inside budget_s."""
+    program = tmp_path / "slow.py"
+    program.write_text(_slow_code("p02822"))
+    problem = DATA / "problems" / "p02822"
+    budget = 6.0
+    started = time.monotonic()
+    built = build_program_suite(program, "python", problem,
+                                (problem / "statement.txt").read_text(), tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=budget))
+    elapsed = time.monotonic() - started
+    assert elapsed <= budget, (elapsed, built.stats.phases_s)
+    assert built.stats.render_max_s > 0.1  # the large inputs were written: the case holds
+    names = [name for name, _ in built.stats.phases_s]
+    assert names[:2] == ["samples", "sweep"] and names[-1] == "write"
+    assert abs(sum(s for _, s in built.stats.phases_s) - elapsed) < 0.5
 
 
 def test_costs_are_net_of_start_up_and_rejections_are_counted(tmp_path):
