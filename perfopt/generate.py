@@ -4,6 +4,7 @@ With no model configured `make_generator` returns None and says, once, how to ad
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +31,14 @@ class LLMGenerator:
     def _context(self, h: Hotspot, original_def: str, suite: StressSuite):
         from perfopt.llm import PromptContext, summarize_suite
 
+        # the cache key's plan comes from the code alone: hot lines and signals are samples,
+        # and a line near the hot-line threshold in one run and not the next swaps a card
+        unsampled = dataclasses.replace(h, self_share=0.0, total_share=0.0, score=0.0,
+                                        samples=0, calls=None, hot_lines=())
         return PromptContext(file=h.target.file, qualname=h.target.qualname,
                              hot_lines=h.hot_lines, stress_summary=summarize_suite(suite),
-                             plan=self.plan_for(h, original_def))
+                             plan=self.plan_for(h, original_def),
+                             key_plan=self.plan_for(unsampled, original_def))
 
     def _guarded(self, call: Callable[[], Any], default: Any) -> Any:
         return self._guard.call(call, default)

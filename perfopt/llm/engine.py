@@ -36,6 +36,9 @@ class PromptContext:
     hot_lines: tuple[tuple[int, float], ...] = ()  # (line in file, share), as in Hotspot
     stress_summary: str = ""  # see summarize_suite
     plan: tuple[Skill, ...] = ()
+    # the plan from the code alone, without profile signals: the cache key's plan, since
+    # the profile-guided plan can swap a card between two identical runs (None: `plan`)
+    key_plan: tuple[Skill, ...] | None = None
 
 
 # --- prompt pieces --------------------------------------------------------------------
@@ -172,8 +175,11 @@ def _rationale(reply: str) -> str:
 
 def _stable(context: PromptContext) -> PromptContext:
     """The context less what changes from one identical run to the next (profile samples,
-    timings): cache keys are built from it, so a rerun is served from the cache."""
-    return dataclasses.replace(context, hot_lines=(), stress_summary="")
+    timings, the cards the profile's signals chose): cache keys are built from it, so a
+    rerun is served from the cache."""
+    plan = context.plan if context.key_plan is None else context.key_plan
+    return dataclasses.replace(context, hot_lines=(), stress_summary="", plan=plan,
+                               key_plan=None)
 
 
 def _ask_for_code(client: LLMClient, messages: list[Message], target: Target, reference: str,
