@@ -142,6 +142,36 @@ def test_too_short_for_pyspy_falls_back_to_cprofile(project: Path) -> None:
         assert notes == [] and prof.samples > 0
 
 
+BUSY = "import time\nt = time.time()\nwhile time.time() - t < 1.0:\n    sum(range(1000))\n"
+
+
+def test_a_workload_pyspy_lost_at_start_is_run_again(tmp_path: Path) -> None:
+    # A shell that execs Python keeps its pid, which py-spy first met as a shell and gave
+    # up on: that run yields (almost) no stack. The second run starts Python in a new
+    # process. (The 1.5 s outlast py-spy's start-up, which re-reads new pids for 1 s.)
+    (tmp_path / "busy.py").write_text(BUSY)
+    cmd = (f"echo run >> runs.txt; if [ -e seen ]; then {sys.executable} busy.py; "
+           f"else touch seen; sleep 1.5; exec {sys.executable} busy.py; fi")
+    notes: list[str] = []
+    prof = profile(tmp_path, Workload(kind="command", command=cmd), Settings(),
+                   python=sys.executable, console_note=notes.append)
+    assert (tmp_path / "runs.txt").read_text() == "run\nrun\n"
+    assert notes == [] and prof.profiler == "py-spy" and prof.samples > 20
+
+
+def test_a_workload_pyspy_cannot_see_falls_back_after_two_runs(tmp_path: Path) -> None:
+    (tmp_path / "busy.py").write_text(BUSY)
+    cmd = f"echo run >> runs.txt; sleep 1.5; exec {sys.executable} busy.py"
+    notes: list[str] = []
+    prof = profile(tmp_path, Workload(kind="command", command=cmd), Settings(),
+                   python=sys.executable, console_note=notes.append)
+    # two runs under py-spy, then one under cProfile
+    assert (tmp_path / "runs.txt").read_text() == "run\nrun\nrun\n"
+    assert prof.profiler == "cprofile"
+    (note,) = notes
+    assert note.startswith("py-spy unavailable (py-spy caught ") and "twice" in note
+
+
 def test_stdin_workload_runs_once_per_input(tmp_path: Path) -> None:
     (tmp_path / "main.py").write_text(
         "import sys\n\ndef work(n):\n    return sum(i * i for i in range(n))\n\n"
