@@ -22,11 +22,15 @@ class Frame:
     function: str
 
 
+# each distinct stack once: (root-first frames, weight)
+Stacks = tuple[tuple[tuple[Frame, ...], int], ...]
+
+
 @dataclass(frozen=True)
 class Profile:
     profiler: str  # "py-spy" | "cprofile"
     samples: int  # total weight of all stacks (samples, or microseconds for cProfile)
-    stacks: tuple[tuple[tuple[Frame, ...], int], ...]  # (root-first frames, weight)
+    stacks: Stacks
     wall_s: float
     returncode: int
     output_tail: str

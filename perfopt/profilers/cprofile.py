@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perfopt.errors import UserError
 from perfopt.profilers._bootstrap import with_pythonpath, write_bootstrap
-from perfopt.profilers.base import Frame, Profile, tail
+from perfopt.profilers.base import Frame, Profile, Stacks, tail
 from perfopt.verify import sandbox
 
 # For shell-command workloads: profile every Python process the command starts.
@@ -88,7 +88,7 @@ def _frame(key: tuple[str, int, str], cwd: Path) -> Frame:
 
 def _read_stats(
     files: list[Path], cwd: Path
-) -> tuple[tuple[tuple[tuple[Frame, ...], int], ...], dict[str, int]]:
+) -> tuple[Stacks, dict[str, int]]:
     stats = pstats.Stats(*(str(f) for f in files))
     weights: dict[tuple[Frame, ...], int] = {}
     calls: dict[str, int] = {}

@@ -10,13 +10,13 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from perfopt.errors import ToolMissing, UserError
-from perfopt.profilers.base import Frame, Profile, tail
+from perfopt.profilers.base import Frame, Profile, Stacks, tail
 from perfopt.verify import sandbox
 
 DEFAULT_RATE_HZ = 200  # py-spy's own default (100) gives too few samples on 1 s test runs
-Stacks = tuple[tuple[tuple[Frame, ...], int], ...]
 
 # A run this long with samples under this share of the rate lost py-spy's attach (see
 # record) rather than ended before the first sample, and is run once more.
@@ -58,7 +58,7 @@ def find_pyspy(override: str | None = None) -> str:
     raise ToolMissing("py-spy is not installed (pip install py-spy)")
 
 
-def parse_raw(text: str) -> tuple[tuple[tuple[Frame, ...], int], ...]:
+def parse_raw(text: str) -> Stacks:
     """Parse py-spy's raw (collapsed) format: "frame;frame;... count" per line, root first.
 
     With --subprocesses each stack starts with a 'process PID:"cmdline"' entry; it and any
@@ -110,32 +110,41 @@ def record(
     once = functools.partial(_record_once, exe, cmd, cwd, env, timeout_s, rate_hz,
                              stdin=stdin, memory_mb=memory_mb)
 
-    def weight(run: tuple[Stacks, sandbox.ProcResult, int | None, str]) -> int:
-        return sum(w for _, w in run[0])
-
-    def short(run: tuple[Stacks, sandbox.ProcResult, int | None, str]) -> bool:
-        return weight(run) < MIN_SAMPLE_SHARE * rate_hz * run[1].seconds
+    def short(run: _Run) -> bool:
+        return run.samples < MIN_SAMPLE_SHARE * rate_hz * run.proc.seconds
 
     run = once()
-    if run[1].seconds >= RETRY_AFTER_S and short(run):
-        run = max(run, once(), key=weight)
+    if run.proc.seconds >= RETRY_AFTER_S and short(run):
+        run = max(run, once(), key=lambda r: r.samples)
         if short(run):
             raise ToolMissing(
-                f"py-spy caught {weight(run)} samples in a {run[1].seconds:.1f} s run, under "
+                f"py-spy caught {run.samples} samples in a {run.proc.seconds:.1f} s run, under "
                 f"{MIN_SAMPLE_SHARE:.0%} of its {rate_hz} Hz, twice: it lost a starting "
                 "process (or one that became Python by exec), or the workload mostly waits")
-    stacks, proc, workload_rc, output = run
-    if not stacks:
+    if not run.stacks:
         # cProfile will still see a workload that ends before py-spy's first sample.
         raise ToolMissing("the workload finished before py-spy could sample it")
     return Profile(
         profiler="py-spy",
-        samples=sum(w for _, w in stacks),
-        stacks=stacks,
-        wall_s=proc.seconds,
-        returncode=workload_rc if workload_rc is not None else proc.returncode,
-        output_tail=tail(_without_pyspy_chatter(output)),
+        samples=run.samples,
+        stacks=run.stacks,
+        wall_s=run.proc.seconds,
+        returncode=run.workload_rc if run.workload_rc is not None else run.proc.returncode,
+        output_tail=tail(_without_pyspy_chatter(run.output)),
     )
+
+
+class _Run(NamedTuple):
+    """One run under py-spy."""
+
+    stacks: Stacks
+    proc: sandbox.ProcResult
+    workload_rc: int | None  # what the launcher wrote; None when it wrote nothing
+    output: str
+
+    @property
+    def samples(self) -> int:
+        return sum(w for _, w in self.stacks)
 
 
 def _record_once(
@@ -148,8 +157,8 @@ def _record_once(
     *,
     stdin: bytes | None,
     memory_mb: int | None,
-) -> tuple[Stacks, sandbox.ProcResult, int | None, str]:
-    """One run under py-spy: (stacks, the run, the workload's exit status, its output)."""
+) -> _Run:
+    """One run of `cmd` under py-spy."""
     with tempfile.TemporaryDirectory(prefix="perfopt-pyspy-") as tmp:
         raw, rc_file = Path(tmp) / "profile.txt", Path(tmp) / "rc"
         launcher = Path(tmp) / "launch.py"
@@ -177,7 +186,7 @@ def _record_once(
             raise ToolMissing(f"py-spy may not trace processes here ({_reason(output)})")
         if text is None and not (workload_rc is not None and "No python processes" in output):
             raise ToolMissing(f"py-spy failed: {_reason(output)}")
-    return parse_raw(text or ""), proc, workload_rc, output
+    return _Run(parse_raw(text or ""), proc, workload_rc, output)
 
 
 def _read_rc(path: Path) -> int | None:

@@ -141,7 +141,8 @@ def plan(
     if hotspot is not None and hotspot.target.span is not None and hotspot.hot_lines:
         first = hotspot.target.span[0]
         # only lines holding a real share: a line sampled a few times in one run and not
-        # the next would swap cards, and with them the prompt and its cache key
+        # the next would swap cards, and with them the prompt (the cache key's plan is
+        # chosen without the profile: generate.LLMGenerator._context)
         hot = tuple(line - first + 1 for line, share in hotspot.hot_lines
                     if share >= HOT_LINE_MIN_SHARE)
     ranked = rank(
