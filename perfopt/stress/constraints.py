@@ -49,6 +49,9 @@ class Constraints:
     tree: bool = False  # "The given graph is a tree."
     connected: bool = False
     simple: bool = False  # no self-loops, no multiple edges
+    # N * M <= X: (factors, bound). Not a bound of each factor alone: the room one factor
+    # has depends on the others drawn (N = X with M = 1 as well as a square N = M)
+    products: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     def get(self, name: str) -> VarSpec:
         """A variable's spec; `M_a` falls back to `M`'s, as `1 <= M_a, M_b <= 10` is read."""
@@ -197,6 +200,7 @@ class _Builder:
     def __init__(self) -> None:
         self.vars: dict[str, VarSpec] = {}
         self.relations: list[tuple[str, str, str]] = []
+        self.products: list[tuple[tuple[str, ...], str]] = []
         self.flags: dict[str, object] = {}
 
     def add(self, name: str, **tuples: object) -> None:
@@ -254,10 +258,11 @@ def _chain(line: str, out: _Builder) -> bool:
                 out.add(name, **{key: _shift(left, 1) if strict else left})
                 found = True
         if lexpr and right is not None and re.fullmatch(rf"{_NAME}(\s*\*\s*{_NAME})+", lexpr):
-            # N * M <= X: each side up to the k-th root keeps the product within X
-            factors = [f.strip() for f in lexpr.split("*")]
+            # N * M <= X: a joint bound, read by the input writer with the factors drawn
+            factors = tuple(f.strip() for f in lexpr.split("*"))
             for name in factors:
-                out.add(name, highs=f"({right})**(1/{len(factors)})")
+                out.add(name)
+            out.products.append((factors, _shift(right, -1) if strict else right))
             found = True
         if lnames and right is not None:
             for name in lnames[0]:
@@ -383,7 +388,9 @@ def _juxtaposed(out: _Builder) -> None:
     def constant(spec: VarSpec) -> bool:
         return any(not names_in(e) for e in spec.lows + spec.highs + spec.abs_highs)
 
-    known = {n for n, spec in out.vars.items() if len(n) == 1 and constant(spec)}
+    in_products = {n for factors, _ in out.products for n in factors}
+    known = {n for n, spec in out.vars.items()
+             if len(n) == 1 and (constant(spec) or n in in_products)}
     products = {n: "(" + "*".join(n) + ")" for n, spec in out.vars.items()
                 if 2 <= len(n) <= 3 and set(n) <= known and not constant(spec)}
     if not products:
@@ -431,5 +438,5 @@ def parse_constraints(text: str) -> Constraints:
         variables=dict(out.vars), relations=tuple(dict.fromkeys(out.relations)),
         default_low=out.flags.get("default_low"), default_high=out.flags.get("default_high"),
         tree=bool(out.flags.get("tree")), connected=bool(out.flags.get("connected")),
-        simple=bool(out.flags.get("simple")),
+        simple=bool(out.flags.get("simple")), products=tuple(dict.fromkeys(out.products)),
     )

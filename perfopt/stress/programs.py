@@ -539,8 +539,8 @@ def _repair(search: _Search, scale: float, rng: random.Random,
     at N = 8, and the sweep then stalled there; D at its minimum always passes)."""
     taken = {name for name, _ in choices}
     for name, strategies in strategy_options(search.model):
-        if name in taken:
-            continue
+        if name in taken or name in search.model.counts:  # a count at its minimum would
+            continue  # pass any rule, and the sweep would stop growing
         for how in strategies:
             if how in ("random", "scale"):
                 continue

@@ -2,7 +2,8 @@
 
 A plan is the searchable genome: one `scale` in (0, 1] that sets every size knob (counts,
 string lengths, integer scalars) between its lower and upper bound, a seed, and a value
-strategy per variable ("sorted", "equal", "path" tree...). The search in `programs.py`
+strategy per variable ("sorted", "equal", "path" tree...; a count's "min" or "max" takes
+it off the scale). The search in `programs.py`
 mutates plans, never raw text, so every input stays inside the stated bounds.
 """
 
@@ -23,6 +24,10 @@ LIST_STRATEGIES = ("random", "max", "min", "equal", "sorted", "reverse", "few", 
 # "prime": the largest prime at or below the value the scale picks (trial division, cycle
 # lengths, divisor enumeration: number-theory code is slowest on primes)
 SCALAR_STRATEGIES = ("scale", "max", "min", "random", "prime")
+# a count off the scale: one long list of small values, or few items while every value
+# knob stays at the scale (p03170: one random item with K = 10^5 steps cost 3x the best
+# input the scale alone wrote, the item a = K 7x)
+COUNT_STRATEGIES = ("min", "max")
 TREE_STRATEGIES = ("random", "path", "star")
 # "rare": one character throughout but the last, the classic worst case of a scan (find,
 # in, index: each search for the rare character walks the whole string)
@@ -83,13 +88,20 @@ class InputModel:
             return None
         return min(values) if high else max(values)
 
-    def int_range(self, name: str, env: dict[str, float], depth: int = 0) -> tuple[int, int]:
+    def int_range(self, name: str, env: dict[str, float], depth: int = 0, *,
+                  greedy: bool = False) -> tuple[int, int]:
+        """`name`'s bounds with the values in `env` drawn. `greedy`: a product bound
+        (N * M <= X) leaves this factor all the room the undrawn factors' minimums allow,
+        where otherwise they share it evenly."""
         spec, cons = self.constraints.get(name), self.constraints
         observed = self.structure.observed.get(name, Observed())
         lows = spec.lows + tuple(f"-({e})" for e in spec.abs_highs)
         highs = spec.highs + spec.abs_highs
         lo = self._bound(lows, env, False, depth)
         hi = self._bound(highs, env, True, depth)
+        room = self._product_room(name, env, depth, greedy)
+        if room is not None:
+            hi = room if hi is None else min(hi, room)
         if lo is None and cons.default_low:
             lo = self._bound((cons.default_low,), env, False, depth)
         if hi is None and cons.default_high:
@@ -100,6 +112,36 @@ class InputModel:
             hi = max(observed.high, UNBOUNDED_COUNT) if name in self.counts else observed.high
         lo_i, hi_i = int(lo), int(hi)
         return lo_i, max(lo_i, hi_i)
+
+    def _product_room(self, name: str, env: dict[str, float], depth: int,
+                      greedy: bool) -> float | None:
+        """The most `name` may be under the products that hold it: the bound over the
+        factors already drawn, and over the undrawn ones' minimums (`greedy`) or shared
+        with them as a k-th root (a square N = M at every scale, where greedy draws give
+        N = X, M = 1: both shapes are some program's worst case)."""
+        rooms = []
+        for factors, bound in self.constraints.products:
+            if name not in factors:
+                continue
+            try:
+                room = evaluate(bound, _Env(self, env, True, depth))
+            except (KeyError, ValueError, ZeroDivisionError, TypeError, OverflowError):
+                continue
+            undrawn = 0
+            for other in factors:
+                if other == name:
+                    continue
+                if other in env:
+                    room /= max(env[other], 1)
+                elif greedy and depth <= 3:
+                    room /= max(self.int_range(other, env, depth + 1)[0], 1)
+                else:
+                    undrawn += 1
+            if room > 0 and undrawn:
+                room **= 1 / (1 + undrawn)
+                room = round(room) if abs(room - round(room)) < 1e-9 else room  # 1000**(1/3)
+            rooms.append(room)
+        return min(rooms) if rooms else None
 
     def length_range(self, name: str, env: dict[str, float]) -> tuple[int, int]:
         spec = self.constraints.get(name)
@@ -155,8 +197,8 @@ class InputModel:
                 out[name] = self._string(name, plan.strategy(name, "random"), env, rng,
                                          scale=plan.scale)
                 continue
-            lo, hi = self.int_range(name, env)
             how = plan.strategy(name, "scale")
+            lo, hi = self.int_range(name, env, greedy=how == "max")
             value = {"max": hi, "min": lo, "random": rng.randint(lo, hi)}.get(
                 how, lo + round((hi - lo) * plan.scale))
             if how == "prime":
@@ -222,8 +264,13 @@ class InputModel:
                 if spec.highs or spec.abs_highs or self.constraints.default_high:
                     raise ValueError(f"{n} distinct values of {name} do not fit {lo}..{hi}")
                 hi = lo + n - 1
-            values = rng.sample(range(lo, hi + 1), n) if hi - lo + 1 >= n else [
-                rng.randint(lo, hi) for _ in range(n)]
+            if hi - lo + 1 < n:
+                values = [rng.randint(lo, hi) for _ in range(n)]
+            elif how in ("max", "min"):  # the n largest (smallest) distinct values
+                values = list(range(hi - n + 1, hi + 1) if how == "max" else range(lo, lo + n))
+                rng.shuffle(values)
+            else:
+                values = rng.sample(range(lo, hi + 1), n)
         elif how == "max":
             values = [hi] * n
         elif how == "min":
@@ -408,8 +455,9 @@ def strategy_options(model: InputModel) -> list[tuple[str, tuple[str, ...]]]:
             for name in node.names if isinstance(node, Scalars) else node.head:
                 if model.kind(name) == "str":
                     options.append((name, STRING_STRATEGIES))
-                elif name not in model.counts:
-                    options.append((name, SCALAR_STRATEGIES))
+                else:
+                    options.append((name, COUNT_STRATEGIES if name in model.counts
+                                    else SCALAR_STRATEGIES))
             if isinstance(node, Scalars):
                 continue
         for name in (node.names if isinstance(node, Rows) else (node.name,)):

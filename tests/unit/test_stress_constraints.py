@@ -106,3 +106,12 @@ def test_prose_gloss_and_graph_guarantees_of_a_real_statement():
     cons = parse_constraints((PROBLEMS / "p03608" / "statement.txt").read_text(encoding="utf-8"))
     assert cons.get("R").highs == ("min(8,N)",)
     assert cons.connected and cons.simple
+
+
+def test_a_product_bound_is_joint_and_not_a_bound_of_each_factor():
+    # p03039: "2 <= N x M <= 2 x 10^5" lets N = 10^5 with M = 2 as well as N = M = 447
+    cons = parse_constraints((PROBLEMS / "p03039" / "statement.txt").read_text())
+    assert cons.products == ((("N", "M"), "2 * 10**5"),)
+    assert cons.get("N").highs == () and cons.get("M").highs == ()
+    strict = parse_constraints("1 \\leq H \\times W < 100")
+    assert [(f, evaluate(b, {})) for f, b in strict.products] == [(("H", "W"), 99)]

@@ -320,3 +320,34 @@ def test_seed_moves_keep_every_value_within_bounds_that_name_another():
     for _name, _value, moved in kept:
         assert 1 <= moved["X"] <= moved["Y"] <= 100, moved
     assert _scalar_text(structure.nodes, kept[0][2]).count("\n") == 1
+
+
+BITSET = """\
+n, k, *a = map(int, open(0).read().split())
+items = 0
+for x in a:
+    items |= 1 << x
+dp = 0
+for i in range(k):
+    if not dp >> i & 1:
+        dp |= items << i
+print("First" if dp >> k & 1 else "Second")
+"""
+
+
+@pytest.mark.slow
+def test_the_search_writes_large_items_alone_the_bitset_worst_case(tmp_path):
+    # p03170's bitset program: K steps each shifting a K-bit set, skipped where a win is
+    # already marked. Random items include small ones that mark wins early; items all
+    # near K (the top distinct values, a = max, or one item with N = min) mark none
+    # below them, and every step shifts. Random draws of a_1 < ... < a_N never write it
+    statement = (DATA / "problems" / "p03170" / "statement.txt").read_text()
+    program, samples = _program_with_samples(tmp_path, "bitset.py", BITSET,
+                                             "2 4\n2 3\n", "3 20\n1 2 3\n")
+    built = build_program_suite(program, "python", samples, statement, tmp_path / "suite",
+                                options=ProgramStressOptions(budget_s=25.0))
+    folder = Path(built.suite.folder)
+    stress = [[int(v) for v in (folder / c.payload).read_text().split()]
+              for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
+    large = [s for s in stress if s[1] >= 50_000 and min(s[2:]) >= s[1] // 2]
+    assert large, [s[:4] for s in stress]

@@ -246,3 +246,39 @@ def test_samples_alone_rows_of_varying_length_led_by_their_count():
     assert structure.nodes == (Scalars(("v0",)), Block("v0", (Array("v2", "v1", head=("v1",)),)))
     assert read_sample(structure.nodes, "2\n1 5\n2 5 6\n") is not None
     assert read_sample(structure.nodes, "2\n1 5\n2 5\n") is None
+
+
+def test_a_product_bound_writes_square_and_skewed_shapes():
+    # p03039: N x M <= 2 x 10^5. The scale writes a square; N = max takes the room the
+    # other factor's minimum leaves (M = 2, as the samples' least M), and M = max then
+    # fills what N left: every input keeps the product within the bound
+    structure, model = _model("p03039")
+    shapes = {}
+    for how in ("scale", "max", "min", "random"):
+        for seed in range(5):
+            values = read_sample(structure.nodes, model.render(Plan(1.0, seed, (("N", how),))))
+            n, m = int(values["N"][0]), int(values["M"][0])
+            assert 1 <= n * m <= 2 * 10**5, (how, n, m)
+            shapes[how] = (n, m)
+    assert shapes["scale"] == (447, 447)
+    assert shapes["max"] == (100_000, 2)
+    n, m = shapes["min"]
+    assert m == 2 * 10**5 // n  # M = its most given N drawn first
+    assert model.int_range("N", {"M": 3}) == (model.int_range("N", {})[0], 66_666)
+
+
+def test_a_count_leaves_the_scale_and_distinct_values_take_the_top_of_their_range():
+    # p03170: N <= 100 items a_1 < ... < a_N <= K <= 10^5. One item as large as K is the
+    # slow programs' worst case (K steps, each shifting a K-bit set): a count steered on
+    # its own with the value knobs at the scale, and the n largest distinct values
+    from perfopt.stress.stdin_gen import COUNT_STRATEGIES, strategy_options
+    structure, model = _model("p03170")
+    assert ("N", COUNT_STRATEGIES) in strategy_options(model)
+    one = read_sample(structure.nodes, model.render(Plan(1.0, 1, (("N", "min"), ("a", "max")))))
+    assert one["N"] == ["1"] and one["K"] == ["100000"] and one["a"] == ["100000"]
+    top = read_sample(structure.nodes, model.render(Plan(1.0, 1, (("a", "max"),))))
+    assert [int(v) for v in top["a"]] == list(range(99_901, 100_001))
+    low = read_sample(structure.nodes, model.render(Plan(1.0, 1, (("a", "min"),))))
+    assert [int(v) for v in low["a"]] == list(range(1, 101))
+    many = read_sample(structure.nodes, model.render(Plan(0.01, 1, (("N", "max"),))))
+    assert many["N"] == ["100"] and int(many["K"][0]) < 2_000
