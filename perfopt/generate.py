@@ -4,7 +4,6 @@ With no model configured `make_generator` returns None and says, once, how to ad
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +31,9 @@ class LLMGenerator:
         from perfopt.llm import PromptContext, summarize_suite
 
         # the cache key's plan comes from the code alone: hot lines and signals are samples,
-        # and a line near the hot-line threshold in one run and not the next swaps a card
-        unsampled = dataclasses.replace(h, self_share=0.0, total_share=0.0, score=0.0,
-                                        samples=0, calls=None, hot_lines=())
+        # and a line near the hot-line threshold in one run and not the next swaps a card.
+        # The target alone, every measured field at zero or its default (a new one too)
+        unsampled = Hotspot(h.target, self_share=0.0, total_share=0.0, score=0.0)
         return PromptContext(file=h.target.file, qualname=h.target.qualname,
                              hot_lines=h.hot_lines, stress_summary=summarize_suite(suite),
                              plan=self.plan_for(h, original_def),
