@@ -123,9 +123,8 @@ class InputModel:
         for factors, bound in self.constraints.products:
             if name not in factors:
                 continue
-            try:
-                room = evaluate(bound, _Env(self, env, True, depth))
-            except (KeyError, ValueError, ZeroDivisionError, TypeError, OverflowError):
+            room = self._bound((bound,), env, True, depth)
+            if room is None:
                 continue
             undrawn = 0
             for other in factors:
