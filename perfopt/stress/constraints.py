@@ -52,6 +52,9 @@ class Constraints:
     # N * M <= X: (factors, bound). Not a bound of each factor alone: the room one factor
     # has depends on the others drawn (N = X with M = 1 as well as a square N = M)
     products: tuple[tuple[tuple[str, ...], str], ...] = ()
+    # X <= N * M: (factors, floor). A factor stated nowhere else may then be 1 (N = X, M = 1)
+    # where the samples' smallest value would hold it; the last factor drawn makes up the rest
+    product_lows: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     def get(self, name: str) -> VarSpec:
         """A variable's spec; `M_a` falls back to `M`'s, as `1 <= M_a, M_b <= 10` is read."""
@@ -201,6 +204,7 @@ class _Builder:
         self.vars: dict[str, VarSpec] = {}
         self.relations: list[tuple[str, str, str]] = []
         self.products: list[tuple[tuple[str, ...], str]] = []
+        self.product_lows: list[tuple[tuple[str, ...], str]] = []
         self.flags: dict[str, object] = {}
 
     def add(self, name: str, **tuples: object) -> None:
@@ -214,6 +218,13 @@ class _Builder:
 
 def _shift(expr: str, delta: int) -> str:
     return f"({expr})+{delta}" if delta > 0 else f"({expr})-{-delta}"
+
+
+def _product(expr: str) -> tuple[str, ...]:
+    """`N * M` as its factors; () for any other expression."""
+    if not re.fullmatch(rf"{_NAME}(\s*\*\s*{_NAME})+", expr):
+        return ()
+    return tuple(f.strip() for f in expr.split("*"))
 
 
 def _chain(line: str, out: _Builder) -> bool:
@@ -257,12 +268,18 @@ def _chain(line: str, out: _Builder) -> bool:
                 key = "abs_lows" if rnames[1] else "lows"
                 out.add(name, **{key: _shift(left, 1) if strict else left})
                 found = True
-        if lexpr and right is not None and re.fullmatch(rf"{_NAME}(\s*\*\s*{_NAME})+", lexpr):
+        if lexpr and right is not None and _product(lexpr):
             # N * M <= X: a joint bound, read by the input writer with the factors drawn
-            factors = tuple(f.strip() for f in lexpr.split("*"))
+            factors = _product(lexpr)
             for name in factors:
                 out.add(name)
             out.products.append((factors, _shift(right, -1) if strict else right))
+            found = True
+        if rexpr and left is not None and _product(rexpr):
+            factors = _product(rexpr)
+            for name in factors:
+                out.add(name)
+            out.product_lows.append((factors, _shift(left, 1) if strict else left))
             found = True
         if lnames and right is not None:
             for name in lnames[0]:
@@ -439,4 +456,5 @@ def parse_constraints(text: str) -> Constraints:
         default_low=out.flags.get("default_low"), default_high=out.flags.get("default_high"),
         tree=bool(out.flags.get("tree")), connected=bool(out.flags.get("connected")),
         simple=bool(out.flags.get("simple")), products=tuple(dict.fromkeys(out.products)),
+        product_lows=tuple(dict.fromkeys(out.product_lows)),
     )

@@ -102,6 +102,9 @@ class InputModel:
         room = self._product_room(name, env, depth, greedy)
         if room is not None:
             hi = room if hi is None else min(hi, room)
+        floor = self._product_floor(name, env, depth)
+        if floor is not None:
+            lo = floor if lo is None else max(lo, floor)
         if lo is None and cons.default_low:
             lo = self._bound((cons.default_low,), env, False, depth)
         if hi is None and cons.default_high:
@@ -141,6 +144,26 @@ class InputModel:
                 room = round(room) if abs(room - round(room)) < 1e-9 else room  # 1000**(1/3)
             rooms.append(room)
         return min(rooms) if rooms else None
+
+    def _product_floor(self, name: str, env: dict[str, float], depth: int) -> int | None:
+        """The least `name` may be under the floors of products that hold it (X <= N * M):
+        what the drawn factors leave to it when it is the last one drawn, else 1 (p03039:
+        the samples' smallest N and M were 2, so N = 2 x 10^5 with M = 1 was never
+        written)."""
+        needs = []
+        for factors, floor in self.constraints.product_lows:
+            if name not in factors:
+                continue
+            least = self._bound((floor,), env, False, depth)
+            if least is None or least < 1:
+                continue
+            others = [f for f in factors if f != name]
+            if all(f in env for f in others):
+                drawn = functools.reduce(lambda a, f: a * max(env[f], 1), others, 1.0)
+                needs.append(max(1, -int(-least // drawn)))
+            else:
+                needs.append(1)
+        return max(needs) if needs else None
 
     def length_range(self, name: str, env: dict[str, float]) -> tuple[int, int]:
         spec = self.constraints.get(name)

@@ -113,5 +113,8 @@ def test_a_product_bound_is_joint_and_not_a_bound_of_each_factor():
     cons = parse_constraints((PROBLEMS / "p03039" / "statement.txt").read_text())
     assert cons.products == ((("N", "M"), "2 * 10**5"),)
     assert cons.get("N").highs == () and cons.get("M").highs == ()
+    # the floors: 2 <= N x M, and K <= N x M
+    assert cons.product_lows == ((("N", "M"), "2"), (("N", "M"), "K"))
+    assert cons.get("N").lows == () and cons.get("M").lows == ()
     strict = parse_constraints("1 \\leq H \\times W < 100")
     assert [(f, evaluate(b, {})) for f, b in strict.products] == [(("H", "W"), 99)]

@@ -249,22 +249,26 @@ def test_samples_alone_rows_of_varying_length_led_by_their_count():
 
 
 def test_a_product_bound_writes_square_and_skewed_shapes():
-    # p03039: N x M <= 2 x 10^5. The scale writes a square; N = max takes the room the
-    # other factor's minimum leaves (M = 2, as the samples' least M), and M = max then
-    # fills what N left: every input keeps the product within the bound
+    # p03039: 2 <= N x M <= 2 x 10^5. The scale writes a square; N = max takes the room
+    # the other factor's minimum leaves (M = 1: the product's floor, not the samples'
+    # least M of 2), and M then fills what N left: every input keeps the product and K
+    # within their bounds
     structure, model = _model("p03039")
     shapes = {}
     for how in ("scale", "max", "min", "random"):
         for seed in range(5):
-            values = read_sample(structure.nodes, model.render(Plan(1.0, seed, (("N", how),))))
-            n, m = int(values["N"][0]), int(values["M"][0])
-            assert 1 <= n * m <= 2 * 10**5, (how, n, m)
-            shapes[how] = (n, m)
-    assert shapes["scale"] == (447, 447)
-    assert shapes["max"] == (100_000, 2)
-    n, m = shapes["min"]
-    assert m == 2 * 10**5 // n  # M = its most given N drawn first
-    assert model.int_range("N", {"M": 3}) == (model.int_range("N", {})[0], 66_666)
+            for factor in ("N", "M"):
+                values = read_sample(structure.nodes,
+                                     model.render(Plan(1.0, seed, ((factor, how),))))
+                n, m, k = (int(values[v][0]) for v in ("N", "M", "K"))
+                assert 2 <= n * m <= 2 * 10**5 and 2 <= k <= n * m, (how, n, m, k)
+                shapes[factor, how] = (n, m)
+    assert shapes["N", "scale"] == (447, 447)
+    assert shapes["N", "max"] == (200_000, 1)
+    assert shapes["N", "min"] == (1, 200_000)  # the last factor makes up the floor's 2
+    assert shapes["M", "min"] == (447, 1)
+    assert model.int_range("N", {"M": 3}) == (1, 66_666)
+    assert model.int_range("M", {"N": 1}) == (2, 200_000)
 
 
 def test_a_count_leaves_the_scale_and_distinct_values_take_the_top_of_their_range():
