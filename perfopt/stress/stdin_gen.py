@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import math
 import random
 import re
 import string
@@ -159,8 +160,8 @@ class InputModel:
                 continue
             others = [f for f in factors if f != name]
             if all(f in env for f in others):
-                drawn = functools.reduce(lambda a, f: a * max(env[f], 1), others, 1.0)
-                needs.append(max(1, -int(-least // drawn)))
+                drawn = math.prod(max(env[f], 1) for f in others)
+                needs.append(max(1, math.ceil(least / drawn)))
             else:
                 needs.append(1)
         return max(needs) if needs else None
