@@ -13,6 +13,8 @@
    bound, every value kept within the statement's bounds, the costliest kept.
 4. Search: at the best scale, try each variable's value strategies (sorted, all equal,
    path-shaped tree...), then mutate the best plans at random, keeping what costs more.
+5. Confirm: the costliest inputs, each kept on one timing, are timed twice more and ranked
+   by the median (the luckiest timing would otherwise take a stress input's place).
 With a model (perfopt.stress.conditions), its input generator runs first at growing scales
 (provenance "model"; it needs no grammar), and an input's score is its cost raised by the
 share of the model's performance-characterizing conditions it meets: the score, not the
@@ -65,7 +67,11 @@ SWEEP_START_KNOB = 8  # the sweep starts where the largest knob is about this bi
 GAIN = 1.05  # a mutation is kept when it costs this much more (single timings are noisy)
 SWEEP_KEPT = 3  # sweep points kept in the suite for the complexity fit (the largest ones)
 BEST_KEPT = 3  # costliest distinct inputs kept: the stress inputs
-STALE_LIMIT = 60  # mutations in a row without a gain before the search stops early
+STALE_LIMIT = 60  # new inputs in a row without a gain before the search stops early
+REPEAT_LIMIT = 200  # mutations in a row writing only inputs already run: the space is spent
+CONFIRM_RUNS = 2  # more timings of each finalist before the stress inputs are chosen
+FINALISTS = 2 * BEST_KEPT  # the costliest distinct inputs timed again
+CONFIRM_SHARE = 0.25  # of the budget, at most this much is kept back for timing them again
 SAMPLE_RUNS = 2  # a sample's cost is the min of this many runs (the first run pays cold caches)
 STARTUP_FIRST = 2  # empty-program runs before anything else
 STARTUP_EVERY = 5  # ...then one more after this many timed runs (the load drifts)
@@ -101,6 +107,8 @@ class GenerationStats:
     model_note: str = ""
     # at the start-up floor: inputs ranked by instruction count instead of by the clock
     ranked_by_instructions: int = 0
+    # the costliest inputs timed again before the stress inputs were chosen (`_confirm`)
+    confirmed: int = 0
     # where the budget went: (phase, seconds) in order, and the longest input render
     phases_s: tuple[tuple[str, float], ...] = ()
     render_max_s: float = 0.0
@@ -367,6 +375,7 @@ def build_program_suite(
         complexity = fit_exponent([len(t.text) for t in sweep], [t.gross for t in sweep],
                                   floor=floor)
         sweep_kept = sweep[-SWEEP_KEPT:]
+    confirmed = _confirm(search)
     chosen = _choose(search.tried, options.max_case_s)
     counted = 0
     if chosen and _at_floor(search, chosen):
@@ -400,7 +409,7 @@ def build_program_suite(
                              for i in range(len(names))),
         model_generated=model_counts[0], model_accepted=model_counts[0] - model_counts[1],
         model_note=runner.error if runner is not None else "",
-        ranked_by_instructions=counted, phases_s=tuple(phases),
+        ranked_by_instructions=counted, confirmed=confirmed, phases_s=tuple(phases),
         render_max_s=round(search.render_max_s, 3))
     (out_dir / STATS_FILE).write_text(json.dumps(asdict(stats), indent=2), encoding="utf-8")
     suite = StressSuite(target=target, cases=tuple(cases), folder=str(out_dir),
@@ -629,9 +638,14 @@ def _explore(search: _Search) -> None:
 
 
 def _mutate(search: _Search, rng: random.Random) -> None:
+    """Random moves from the best plan (a new seed, a larger or nearby scale, one or two
+    strategies), keeping what costs more, until STALE_LIMIT new inputs in a row gain
+    nothing. A move that writes an input already run is no evidence either way (scalars
+    alone: a new seed writes the same text) and counts only towards REPEAT_LIMIT. The
+    search stops early enough to time the finalists again (`_confirm`)."""
     options = strategy_options(search.model)
-    stale = 0
-    while search.left() > 1:
+    stale = repeats = 0
+    while search.left() > 1 + _confirm_reserve(search):
         best = _best(search)
         if best is None:
             return
@@ -648,12 +662,51 @@ def _mutate(search: _Search, rng: random.Random) -> None:
             for _ in range(rng.choice((1, 2))):
                 name, strategies = rng.choice(options)
                 plan = plan.with_choice(name, rng.choice(strategies))
+        seen = len(search.seen)
         tried = search.run(plan, "mutated")
         if tried is not None:
             _shrink_if_slow(search, tried)
-        stale = 0 if tried is not None and tried.score > best.score * GAIN else stale + 1
-        if stale >= STALE_LIMIT or search.attempts > 400:
+        if len(search.seen) == seen:  # an input already run (or none written)
+            repeats += 1
+        else:
+            repeats = 0
+            stale = 0 if tried is not None and tried.score > best.score * GAIN else stale + 1
+        if stale >= STALE_LIMIT or repeats >= REPEAT_LIMIT or search.attempts > 400:
             return  # a small input space, or a cost that does not move: enough
+
+
+def _finalists(search: _Search) -> list[_Tried]:
+    """The inputs `_confirm` times again: the costliest distinct ones the clock resolves
+    (over IR_POOL_MAX floors; cheaper ones are ranked by instruction count, if at all)."""
+    most = IR_POOL_MAX * search.floor_s()
+    return [t for t in _choose(search.tried, search.options.max_case_s, FINALISTS)
+            if t.cost > most]
+
+
+def _confirm_reserve(search: _Search) -> float:
+    """Seconds `_confirm` needs for the finalists as they stand, at most CONFIRM_SHARE of
+    the budget."""
+    need = sum(CONFIRM_RUNS * t.gross for t in _finalists(search))
+    return min(need, CONFIRM_SHARE * search.options.budget_s)
+
+
+def _confirm(search: _Search) -> int:
+    """The finalists timed CONFIRM_RUNS more times each, costliest first while the budget
+    lasts, each one's cost then the median of its timings. The search keeps an input on
+    one timing (a gain on the lesser of two), so the costliest by that count are partly
+    the luckiest: a run swings by tens of milliseconds on a busy machine, and an input
+    measured once at its high swing would take a place in the suite from a costlier
+    one. Returns how many were timed again."""
+    confirmed = 0
+    for t in _finalists(search):
+        if search.left() < 1 + CONFIRM_RUNS * t.gross:
+            continue
+        grosses = [t.gross] + [g for g in (search._time(t.text) for _ in range(CONFIRM_RUNS))
+                               if g is not None]
+        t.gross = statistics.median(grosses)
+        t.cost = search.net(t.gross)
+        confirmed += 1
+    return confirmed
 
 
 def _shrink_if_slow(search: _Search, tried: _Tried) -> None:
@@ -732,12 +785,12 @@ def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, l
     return len(ranked), (above + ranked)[:BEST_KEPT]
 
 
-def _choose(tried: list[_Tried], max_case_s: float) -> list[_Tried]:
-    """The best-scoring distinct inputs within max_case_s (the costliest, without a
+def _choose(tried: list[_Tried], max_case_s: float, kept: int = BEST_KEPT) -> list[_Tried]:
+    """The `kept` best-scoring distinct inputs within max_case_s (the costliest, without a
     model's conditions): the stress inputs."""
     keep: list[_Tried] = []
     for t in sorted((t for t in tried if t.cost <= max_case_s), key=lambda t: -t.score):
-        if len(keep) >= BEST_KEPT:
+        if len(keep) >= kept:
             break
         if all(t.text != k.text for k in keep):
             keep.append(t)

@@ -351,3 +351,67 @@ def test_the_search_writes_large_items_alone_the_bitset_worst_case(tmp_path):
               for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
     large = [s for s in stress if s[1] >= 50_000 and min(s[2:]) >= s[1] // 2]
     assert large, [s[:4] for s in stress]
+
+
+SLEEPER = "import time\ntime.sleep(float(input()))\n"
+
+
+def _search(tmp_path: Path, code: str, budget_s: float):
+    from perfopt.stress.programs import _Search
+
+    program, noop = tmp_path / "p.py", tmp_path / "noop.py"
+    program.write_text(code)
+    noop.write_text("")
+    options = ProgramStressOptions(budget_s=budget_s)
+    cmd = [sys.executable, str(program)]
+    search = _Search(None, cmd, tmp_path, options, time.monotonic() + budget_s,
+                     startup_cmd=startup_command(cmd, program, noop))
+    search.time_startup(3)
+    return search
+
+
+def test_finalists_are_timed_again_and_a_lucky_timing_loses_its_place(tmp_path):
+    # an input kept on one timing at its high swing (here 0.5 s for a 0.06 s run) would
+    # take a stress input's place from a costlier one; timed twice more, its cost is the
+    # median of three and the three costliest inputs are the ones chosen
+    from perfopt.stress.programs import _choose, _confirm, _Tried
+
+    search = _search(tmp_path, SLEEPER, 30.0)
+    for text, gross in (("0.06\n", 0.5), ("0.2\n", 0.2), ("0.16\n", 0.16), ("0.12\n", 0.12)):
+        search.tried.append(_Tried(None, text, search.net(gross), "mutated", gross=gross))
+    assert _choose(search.tried, 4.0)[0].text == "0.06\n"  # the lucky timing leads
+    attempts = search.attempts
+    assert _confirm(search) == 4
+    assert search.attempts == attempts  # timed again, not counted as new inputs
+    lucky = next(t for t in search.tried if t.text == "0.06\n")
+    assert lucky.gross < 0.3, lucky.gross  # the median of 0.5 and two true timings
+    chosen = [t.text for t in _choose(search.tried, 4.0)]
+    assert chosen == ["0.2\n", "0.16\n", "0.12\n"], chosen
+
+
+def test_inputs_already_run_do_not_end_the_search_but_a_spent_space_does(tmp_path):
+    # N alone: a move to a new seed writes the same N again. Counted as moves without a
+    # gain, those repeats ended p02881's search after 5 s of its 60 with N = 10^12 at
+    # prime values never tried; now only new inputs count towards STALE_LIMIT, and a space
+    # whose every input has run (N in 1..3) ends the search on REPEAT_LIMIT instead
+    from perfopt.stress.constraints import parse_constraints
+    from perfopt.stress.programs import STALE_LIMIT, _mutate
+    from perfopt.stress.stdin_gen import InputModel, Plan
+    from perfopt.stress.structure import infer_structure
+
+    for high, budget in ((10**9, 60.0), (3, 20.0)):
+        statement = (f"Constraints\n\n1 \\leq N \\leq {high}\n\nInput\nInput is given from "
+                     "Standard Input in the following format:\n\nN\n\nOutput\nPrint it.\n")
+        search = _search(tmp_path, "print(input())\n", budget)
+        search.model = InputModel(infer_structure(["2\n"], statement),
+                                  parse_constraints(statement))
+        first = search.run(Plan(1.0, 0), "generated")
+        assert first is not None
+        started = time.monotonic()
+        _mutate(search, random.Random(0))
+        if high == 3:
+            assert search.attempts <= 3 and time.monotonic() - started < 5, search.attempts
+        else:  # STALE_LIMIT new inputs in a row at the least, each run once
+            assert search.attempts >= STALE_LIMIT, search.attempts
+            assert len({t.text for t in search.tried}) == len(search.tried)
+            assert search.left() > 1  # it stopped on its own, not on the budget
