@@ -31,7 +31,9 @@ Printed per pair and overall:
               (`*_wall`), and the share among the pairs whose stress inputs cost >= 10 ms.
   validity    generated inputs the slow program accepted / all it was run on while the
               suite was built (exit 0 within the limit); beside it, kept stress inputs
-              both programs accept
+              both programs accept, and the pairs whose programs disagree on a stress
+              input, with the first such input (a row keeps its first 400 characters and
+              both outputs: `stress_disagreement`)
   seconds     to build the suite, per pair (target <= 60 s)
 
 Usage: python bench/stress_power.py --limit 15 [--budget 60] [--jobs 1] [--json out.json]
@@ -65,6 +67,7 @@ from perfopt.verify import sandbox  # noqa: E402
 SPEEDUP_BAR = 1.10  # PIE's %Opt threshold
 REL_TOL = ABS_TOL = 1e-6
 RUN_TIMEOUT_S = 20.0
+SHOWN_CHARS = 400  # of a disagreeing input (and 200 of each output) kept in the row
 REPEATS = 3  # every input: the median of this many interleaved runs
 MEASURABLE_S = FLOOR_S  # a suite whose mean net wall cost is below this measures start-up
 IR_TIMEOUT_S = 300.0  # one program run under callgrind
@@ -113,6 +116,7 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
     each repetition); gross times are medians of `repeats`, net ones subtract the empty
     program's median over the whole comparison."""
     g_slow, g_fast, startup, agree, both_ok = [], [], [], True, 0
+    disagreement = None
     for data in inputs:
         runs_s, runs_f = [], []
         for k in range(repeats):
@@ -124,14 +128,22 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
             runs_f.append(rf)
         ok = all(r[0] for r in runs_s + runs_f)
         both_ok += ok
-        agree = agree and ok and same_output(runs_s[0][2], runs_f[0][2])
+        same = ok and same_output(runs_s[0][2], runs_f[0][2])
+        if not same and disagreement is None:  # the first, to check by hand afterwards
+            text = data.decode("utf-8", errors="replace")
+            disagreement = {"input": text[:SHOWN_CHARS], "input_chars": len(text),
+                            "slow_ok": all(r[0] for r in runs_s),
+                            "fast_ok": all(r[0] for r in runs_f),
+                            "slow": runs_s[0][2][:200], "fast": runs_f[0][2][:200]}
+        agree = agree and same
         g_slow.append(statistics.median(r[1] for r in runs_s))
         g_fast.append(statistics.median(r[1] for r in runs_f))
     base = statistics.median(startup) if startup else 0.0
     return {"slow_gross_s": g_slow, "fast_gross_s": g_fast, "startup_s": base,
             "slow_s": [max(t - base, NET_FLOOR_S) for t in g_slow],
             "fast_s": [max(t - base, NET_FLOOR_S) for t in g_fast],
-            "agree": agree, "both_ok": both_ok, "n": len(inputs)}
+            "agree": agree, "both_ok": both_ok, "n": len(inputs),
+            "disagreement": disagreement}
 
 
 def _instructions(slow: list[str], fast: list[str] | None, empty: list[str], cwd: Path,
@@ -244,6 +256,9 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
         "generated": stats.generated, "generated_ok": stats.accepted,
         "kept_both_ok": on_stress["both_ok"], "kept": on_stress["n"],
         "stress_agree": on_stress["agree"], "sample_agree": on_samples["agree"],
+        # the first input the programs disagree on (or one fails on), None when they agree
+        "stress_disagreement": on_stress["disagreement"],
+        "sample_disagreement": on_samples["disagreement"],
     }
 
 
@@ -317,6 +332,11 @@ def summarize(rows: list[dict]) -> dict:
         "pairs_disagreeing_on_stress": sum(not r["stress_agree"] for r in rows
                                            if "stress_agree" in r),
         "pairs_agreement_known": sum("stress_agree" in r for r in rows),
+        # which, with the first such input where the row kept it (rows since 2026-11-24)
+        "disagreeing_on_stress": [
+            {"pair": f"{r['problem_id']} {r['pair']}",
+             "input": (r.get("stress_disagreement") or {}).get("input")}
+            for r in rows if not r.get("stress_agree", True)],
         "median_startup_s": median("startup_s"),
         "mean_build_s": statistics.mean(r["build_s"] for r in rows) if rows else None,
         "max_build_s": max((r["build_s"] for r in rows), default=None),
