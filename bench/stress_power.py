@@ -126,14 +126,13 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
             rs, rf = (r1, r2) if first is slow else (r2, r1)
             runs_s.append(rs)
             runs_f.append(rf)
-        ok = all(r[0] for r in runs_s + runs_f)
-        both_ok += ok
-        same = ok and same_output(runs_s[0][2], runs_f[0][2])
+        slow_ok, fast_ok = all(r[0] for r in runs_s), all(r[0] for r in runs_f)
+        both_ok += slow_ok and fast_ok
+        same = slow_ok and fast_ok and same_output(runs_s[0][2], runs_f[0][2])
         if not same and disagreement is None:  # the first, to check by hand afterwards
             text = data.decode("utf-8", errors="replace")
             disagreement = {"input": text[:SHOWN_CHARS], "input_chars": len(text),
-                            "slow_ok": all(r[0] for r in runs_s),
-                            "fast_ok": all(r[0] for r in runs_f),
+                            "slow_ok": slow_ok, "fast_ok": fast_ok,
                             "slow": runs_s[0][2][:200], "fast": runs_f[0][2][:200]}
         agree = agree and same
         g_slow.append(statistics.median(r[1] for r in runs_s))

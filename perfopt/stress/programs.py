@@ -218,6 +218,12 @@ class _Search:
     def net(self, gross: float) -> float:
         return max(gross - self.startup_s(), NET_FLOOR_S)
 
+    def countable_s(self) -> float:
+        """The net cost up to which an input may be ranked by instruction count (a few
+        floors: one count stays a few seconds under valgrind, ~100x); the clock ranks the
+        costlier ones (`_confirm`), and the floor ranking keeps them first."""
+        return IR_POOL_MAX * self.floor_s()
+
     def floor_s(self) -> float:
         """The net cost below which the clock cannot rank inputs: FLOOR_S, or the empty
         program's spread (slowest run over the median) when the load makes that wider."""
@@ -677,8 +683,8 @@ def _mutate(search: _Search, rng: random.Random) -> None:
 
 def _finalists(search: _Search) -> list[_Tried]:
     """The inputs `_confirm` times again: the costliest distinct ones the clock resolves
-    (over IR_POOL_MAX floors; cheaper ones are ranked by instruction count, if at all)."""
-    most = IR_POOL_MAX * search.floor_s()
+    (cheaper ones are ranked by instruction count, if at all)."""
+    most = search.countable_s()
     return [t for t in _choose(search.tried, search.options.max_case_s, FINALISTS)
             if t.cost > most]
 
@@ -731,7 +737,7 @@ def _at_floor(search: _Search, chosen: list[_Tried]) -> bool:
     and its least cost counts."""
     floor = search.floor_s()
     median = statistics.median(t.cost for t in chosen)
-    if median < floor or median > IR_POOL_MAX * floor:
+    if median < floor or median > search.countable_s():
         return median < floor
     least = []
     for t in chosen:
@@ -750,8 +756,7 @@ def _rank_by_instructions(search: _Search, chosen: list[_Tried]) -> tuple[int, l
     fails."""
     if not callgrind.available() or search.left() < IR_MIN_LEFT_S:
         return 0, chosen
-    # a few times the floor at most: one count stays a few seconds under valgrind (~100x)
-    most = IR_POOL_MAX * search.floor_s()
+    most = search.countable_s()
     above = [t for t in chosen if t.cost > most]
     fits = [t for t in search.tried if t.cost <= most]
     by_cost = sorted(fits, key=lambda t: -t.score)
