@@ -51,6 +51,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import stress_power  # noqa: E402
 
+from perfopt.stress.programs import sample_inputs  # noqa: E402
+
 REPEATS = 5
 TARGET = 20.0
 
@@ -443,8 +445,7 @@ def ceiling_pair(pair: dict, row: dict, data: Path, work: Path,
     slow = [sys.executable, str(folder / "slow.py")]
     empty = [sys.executable, str(folder / "empty.py")]
     problem = data / "problems" / pair["problem_id"]
-    samples = [p.read_bytes() for p in sorted(problem.glob("input.*.txt"),
-                                              key=lambda p: int(p.name.split(".")[1]))]
+    samples = [p.read_bytes() for p in sample_inputs(problem)]
     names = list(cases)
     hand = [cases[n] for n in names]
     wall = _net_wall(slow, empty, folder, samples + hand)
@@ -469,7 +470,7 @@ def ceiling_pair(pair: dict, row: dict, data: Path, work: Path,
     ceil_ir = max(ir_ratios) if ir_ratios else None
     return {
         "problem_id": pair["problem_id"],
-        "pair": f"{pair['submission_id_v0']}->{pair['submission_id_v1']}",
+        "pair": stress_power._pair_id(pair)[1],
         "slowdown": row["slowdown"], "slowdown_measure": row["slowdown_measure"],
         "sample_wall_s": [round(x, 4) for x in s_wall], "sample_ir": s_ir,
         "ceiling_wall": ceil_wall, "ceiling_ir": ceil_ir,
@@ -480,8 +481,8 @@ def ceiling_pair(pair: dict, row: dict, data: Path, work: Path,
 
 def summarize(results: list[dict], rows: list[dict]) -> dict:
     reach = [r for r in results if r["ceiling"] >= TARGET]
-    ceiling = {(r["problem_id"], r["pair"]): r["ceiling"] for r in results}
-    best = [max(r["slowdown"], ceiling.get((r["problem_id"], r["pair"]), 0.0)) for r in rows]
+    ceiling = {stress_power._row_id(r): r["ceiling"] for r in results}
+    best = [max(r["slowdown"], ceiling.get(stress_power._row_id(r), 0.0)) for r in rows]
     return {
         "pairs_measured": len(results),
         "pairs_ceiling_ge_20x": len(reach),
@@ -510,9 +511,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="pairs with a recorded slowdown in [LOW, 20) (default 5)")
     parser.add_argument("--json", type=Path, default=None, help="write results + summary")
     args = parser.parse_args(argv)
-    rows = [json.loads(line) for line in args.rows.read_text().splitlines() if line.strip()]
-    pairs = {(p["problem_id"], f"{p['submission_id_v0']}->{p['submission_id_v1']}"): p
-             for p in stress_power.ordered_pairs(args.data)}
+    rows = list(stress_power._read_rows(args.rows).values())
+    pairs = {stress_power._pair_id(p): p for p in stress_power.ordered_pairs(args.data)}
     todo = [r for r in rows if args.low <= r["slowdown"] < TARGET]
     missing = sorted({r["problem_id"] for r in todo} - set(WORST_CASES))
     if missing:
@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
             for text in cases.values():
                 _check(row["problem_id"], text)
             encoded = {name: text.encode() for name, text in cases.items()}
-            result = ceiling_pair(pairs[(row["problem_id"], row["pair"])], row, args.data,
+            result = ceiling_pair(pairs[stress_power._row_id(row)], row, args.data,
                                   Path(tmp), encoded)
             results.append(result)
             print(_line(result), flush=True)
