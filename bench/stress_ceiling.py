@@ -420,9 +420,10 @@ def _check(pid: str, text: str) -> None:
 
 
 def _net_wall(prog: list[str], empty: list[str], cwd: Path, inputs: list[bytes]) -> list[float]:
-    """Median of REPEATS runs per input, minus the median of the empty script's runs
-    (one after every run), floored like stress_power.py's net costs."""
-    gross, startup = [], []
+    """Median of REPEATS runs per input, net of the empty script's median (one run after
+    every run): perfopt.bench.program_clock's net cost, as stress_power.py measures it."""
+    gross = []
+    startup = stress_power._startup(empty, cwd)
     for data in inputs:
         runs = []
         for _ in range(REPEATS):
@@ -430,10 +431,9 @@ def _net_wall(prog: list[str], empty: list[str], cwd: Path, inputs: list[bytes])
             if not ok:
                 raise RuntimeError(f"the slow program failed on an input ({cwd.name})")
             runs.append(seconds)
-            startup.append(stress_power._run(empty, cwd, b"")[1])
+            startup.time()
         gross.append(statistics.median(runs))
-    base = statistics.median(startup)
-    return [max(g - base, stress_power.NET_FLOOR_S) for g in gross]
+    return [startup.net_s(g) for g in gross]
 
 
 def ceiling_pair(pair: dict, row: dict, data: Path, work: Path,

@@ -6,7 +6,8 @@ program alone (no model), then run both programs on it and on the samples.
 Cost (NET): a run's wall seconds minus the median wall seconds of an empty program run
 the same way (same interpreter, an empty script), timed interleaved with the runs, floored
 at 1 ms. It is the program's own work: CPython's ~30 ms start-up would otherwise dominate
-every sample. GROSS (wall) figures are printed beside the net ones.
+every sample. GROSS (wall) figures are printed beside the net ones. The clock is the
+stressor's own (perfopt.bench.program_clock), so the two costs compare.
 
 Stress inputs are the suite's cases other than "sample" and "sweep" (sweep points only
 feed the complexity fit).
@@ -60,13 +61,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from perfopt.bench import callgrind  # noqa: E402
+from perfopt.bench.program_clock import FLOOR_S, Startup, time_run  # noqa: E402
 from perfopt.bench.timing import BenchFailed  # noqa: E402
-from perfopt.stress.programs import FLOOR_S, NET_FLOOR_S, build_program_suite  # noqa: E402
+from perfopt.stress.programs import build_program_suite  # noqa: E402
 from perfopt.verify import sandbox  # noqa: E402
 
 SPEEDUP_BAR = 1.10  # PIE's %Opt threshold
 REL_TOL = ABS_TOL = 1e-6
 RUN_TIMEOUT_S = 20.0
+MEMORY_MB = 2048  # every run's limit, the empty program's too
 SHOWN_CHARS = 400  # of a disagreeing input (and 200 of each output) kept in the row
 REPEATS = 3  # every input: the median of this many interleaved runs
 MEASURABLE_S = FLOOR_S  # a suite whose mean net wall cost is below this measures start-up
@@ -106,8 +109,13 @@ def ordered_pairs(data: Path) -> list[dict]:
 
 
 def _run(cmd: list[str], cwd: Path, data: bytes) -> tuple[bool, float, str]:
-    proc = sandbox.run(cmd, cwd=cwd, timeout_s=RUN_TIMEOUT_S, memory_mb=2048, stdin=data)
+    proc = time_run(cmd, data, cwd=cwd, timeout_s=RUN_TIMEOUT_S, memory_mb=MEMORY_MB)
     return proc.ok, proc.seconds, proc.stdout
+
+
+def _startup(empty: list[str], cwd: Path) -> Startup:
+    """The empty program's clock, run as the programs are."""
+    return Startup(empty, cwd, MEMORY_MB, timeout_s=RUN_TIMEOUT_S)
 
 
 def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
@@ -115,14 +123,15 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
     """Both programs and the empty program on every input, interleaved (the order turns
     each repetition); gross times are medians of `repeats`, net ones subtract the empty
     program's median over the whole comparison."""
-    g_slow, g_fast, startup, agree, both_ok = [], [], [], True, 0
+    g_slow, g_fast, agree, both_ok = [], [], True, 0
+    startup = _startup(empty, cwd)
     disagreement = None
     for data in inputs:
         runs_s, runs_f = [], []
         for k in range(repeats):
             first, second = (slow, fast) if k % 2 == 0 else (fast, slow)
             r1, r2 = _run(first, cwd, data), _run(second, cwd, data)
-            startup.append(_run(empty, cwd, b"")[1])
+            startup.time()
             rs, rf = (r1, r2) if first is slow else (r2, r1)
             runs_s.append(rs)
             runs_f.append(rf)
@@ -137,10 +146,9 @@ def _compare(slow: list[str], fast: list[str], empty: list[str], cwd: Path,
         agree = agree and same
         g_slow.append(statistics.median(r[1] for r in runs_s))
         g_fast.append(statistics.median(r[1] for r in runs_f))
-    base = statistics.median(startup) if startup else 0.0
-    return {"slow_gross_s": g_slow, "fast_gross_s": g_fast, "startup_s": base,
-            "slow_s": [max(t - base, NET_FLOOR_S) for t in g_slow],
-            "fast_s": [max(t - base, NET_FLOOR_S) for t in g_fast],
+    return {"slow_gross_s": g_slow, "fast_gross_s": g_fast, "startup_s": startup.median_s(),
+            "slow_s": [startup.net_s(t) for t in g_slow],
+            "fast_s": [startup.net_s(t) for t in g_fast],
             "agree": agree, "both_ok": both_ok, "n": len(inputs),
             "disagreement": disagreement}
 

@@ -17,18 +17,21 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable
+from typing import TextIO
 
 MAX_TEXT = 64 * 1024 * 1024  # a generated input larger than this is refused
 
 
-def _reply(value: dict) -> None:
-    sys.__stdout__.write(json.dumps(value) + "\n")
-    sys.__stdout__.flush()
+def _reply(protocol: TextIO, value: dict) -> None:
+    protocol.write(json.dumps(value) + "\n")
+    protocol.flush()
 
 
 def main() -> None:
     namespace: dict = {"__name__": "perfopt_stress_code"}
-    conditions: list[tuple[str, object]] = []
+    conditions: list[tuple[str, Callable[[str], object]]] = []
+    protocol = sys.stdout
     sys.stdout = sys.stderr  # what the model's code prints must not break the protocol
     for line in sys.stdin:
         try:
@@ -39,7 +42,7 @@ def main() -> None:
                     raise ValueError("the code defines no generate(scale, rng)")
                 found = namespace.get("CONDITIONS") or {}
                 conditions = [(str(k), v) for k, v in dict(found).items() if callable(v)]
-                _reply({"ok": True, "conditions": [name for name, _ in conditions]})
+                _reply(protocol, {"ok": True, "conditions": [name for name, _ in conditions]})
             elif request.get("op") == "check":
                 text = request["text"]
                 hits = []
@@ -48,7 +51,7 @@ def main() -> None:
                         hits.append(bool(predicate(text)))
                     except Exception:  # noqa: BLE001 - a failing predicate is not met
                         hits.append(False)
-                _reply({"ok": True, "hits": hits})
+                _reply(protocol, {"ok": True, "hits": hits})
             elif request.get("op") == "generate":
                 rng = random.Random(int(request.get("seed", 0)))
                 scale = min(1.0, max(0.0, float(request.get("scale", 1.0))))
@@ -57,11 +60,11 @@ def main() -> None:
                     raise TypeError(f"generate returned {type(text).__name__}, not str")
                 if len(text) > MAX_TEXT:
                     raise ValueError(f"generated input of {len(text)} characters")
-                _reply({"ok": True, "text": text if text.endswith("\n") else text + "\n"})
+                _reply(protocol, {"ok": True, "text": text if text.endswith("\n") else text + "\n"})
             else:
                 raise ValueError(f"unknown request {sorted(request)}")
         except Exception as exc:  # noqa: BLE001 - the model's code may raise anything
-            _reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
+            _reply(protocol, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ REPEAT_UNDER_S = 0.25  # calls are repeated (min taken) only while their total i
 
 def _resolver(path: str):  # noqa: ANN202
     spec = importlib.util.spec_from_file_location("_perfopt_resolve", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the resolver {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.resolve_callable
@@ -109,17 +111,17 @@ def transform(value, factor: float, strategy: str, rng: random.Random, depth: in
     if isinstance(value, dict) and depth == 0 and value:
         keys = list(value)
         n = min(MAX_ELEMENTS, int(len(keys) * grow))
-        out = dict(value)
+        grown = dict(value)
         k = 0
-        while len(out) < n and k < 4 * n:
+        while len(grown) < n and k < 4 * n:
             key = keys[k % len(keys)]
             new = (f"{key}_{k}" if isinstance(key, str) else key + (k + 1) * 1_000_003
                    if isinstance(key, int) else None)
             if new is None:
                 break
-            out[new] = copy.deepcopy(value[rng.choice(keys)])
+            grown[new] = copy.deepcopy(value[rng.choice(keys)])
             k += 1
-        return out
+        return grown
     return value
 
 
@@ -146,14 +148,14 @@ def _alarm(signum, frame):  # noqa: ANN001, ANN202
 def _within(limit_s: float | None, fn):  # noqa: ANN001, ANN202
     """fn() stopped by TooSlow past `limit_s` (None: no limit; POSIX timers, elsewhere
     unbounded)."""
-    timer = limit_s is not None and hasattr(signal, "setitimer")
-    if timer:
+    timer = limit_s if hasattr(signal, "setitimer") else None
+    if timer is not None:
         signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit_s)
+        signal.setitimer(signal.ITIMER_REAL, timer)
     try:
         return fn()
     finally:
-        if timer:
+        if timer is not None:
             signal.setitimer(signal.ITIMER_REAL, 0)
 
 
@@ -248,20 +250,23 @@ def search(func, seeds: list, spec: dict) -> list[dict]:  # noqa: ANN001
         kwargs = {k: transform(v, factor, next(how), rng) for k, v in base_kwargs.items()}
         return args, kwargs, f"hypothesis target: x{factor:g} {','.join(strategies)}"
 
-    found, errors = _Found(len(spec["outs"]) * 4), []
+    found = _Found(len(spec["outs"]) * 4)
+    errors: list[str] = []
     _targeted(func, strategy, build, spec, found, errors, by_size=hinted)
     return found.write(spec["outs"], errors)
 
 
-_NO_HYPOTHESIS = {"ok": False, "error": "hypothesis is not installed for this interpreter"
-                  " (pip install hypothesis): no generated inputs"}
+_NO_HYPOTHESIS_ERROR = ("hypothesis is not installed for this interpreter"
+                        " (pip install hypothesis): no generated inputs")
+_NO_HYPOTHESIS = {"ok": False, "error": _NO_HYPOTHESIS_ERROR}
 
 
 class _Found:
     """The best inputs so far: (rank, cost, size, pickled arguments, note), best first."""
 
     def __init__(self, room: int) -> None:
-        self.room, self.items = room, []
+        self.room = room
+        self.items: list[tuple[float, float, int, bytes, str]] = []
 
     def add(self, rank: float, cost: float, size: int, blob: bytes, note: str) -> None:
         self.items.append((rank, cost, size, blob, note))
@@ -270,7 +275,8 @@ class _Found:
 
     def write(self, outs: list[str], errors: list[str]) -> list[dict]:
         """Each distinct input to the next of `outs`; one result per input written."""
-        results, kept = [], set()
+        results: list[dict] = []
+        kept: set[bytes] = set()
         for _rank, cost, size, blob, note in self.items:
             if blob in kept or len(kept) >= len(outs):
                 continue
@@ -292,7 +298,7 @@ def _targeted(func, strategy, build, spec: dict, found: _Found, errors: list[str
     try:
         from hypothesis import HealthCheck, Phase, Verbosity, given, settings, target
     except ImportError:
-        errors.insert(0, _NO_HYPOTHESIS["error"])
+        errors.insert(0, _NO_HYPOTHESIS_ERROR)
         return
     deadline = time.monotonic() + spec["budget_s"]
     max_call_s = spec["max_call_s"]

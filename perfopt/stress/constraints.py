@@ -15,6 +15,7 @@ import operator
 import re
 import string
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 _NAME = r"[A-Za-z][A-Za-z0-9]*"
 # Words that look like variable names in prose but never are.
@@ -205,11 +206,14 @@ class _Builder:
         self.relations: list[tuple[str, str, str]] = []
         self.products: list[tuple[tuple[str, ...], str]] = []
         self.product_lows: list[tuple[tuple[str, ...], str]] = []
-        self.flags: dict[str, object] = {}
+        # the statement's words about the whole input (Constraints' fields of the same names)
+        self.default_low: str | None = None
+        self.default_high: str | None = None
+        self.tree = self.connected = self.simple = False
 
     def add(self, name: str, **tuples: object) -> None:
         spec = self.vars.get(name, VarSpec(name))
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}  # VarSpec's fields, named at run time
         for key, value in tuples.items():
             old = getattr(spec, key)
             changes[key] = (*old, value) if isinstance(old, tuple) else value
@@ -298,7 +302,9 @@ def _step(line: str, out: _Builder) -> bool:
     must also be at least the largest step a generated list took (`x__step`, set when the
     list is written before it)."""
     match = re.fullmatch(rf"({_NAME})_\{{?i ?\+ ?1\}}? ?- ?\1_\{{?i\}}? ?(<=|<) ?(.+)", line)
-    bound = _expression(match.group(3)) if match else None
+    if match is None:
+        return False
+    bound = _expression(match.group(3))
     if bound is None:
         return False
     name, strict = match.group(1), match.group(2) == "<"
@@ -340,7 +346,7 @@ def _prose(raw: str, line: str, out: _Builder) -> None:
         lo, hi = _expression(between.group(2)), _expression(between.group(3))
         subject = between.group(1)
         if re.search(r"all (?:values|input values)", subject, re.I):
-            out.flags["default_low"], out.flags["default_high"] = lo, hi
+            out.default_low, out.default_high = lo, hi
         else:
             for name in _sentence_names(subject):
                 if lo:
@@ -370,14 +376,14 @@ def _prose(raw: str, line: str, out: _Builder) -> None:
         for name in _sentence_names(perm.group(1)):
             out.add(name, permutation=True)
     if re.search(r"can be reached from (?:every|any)|reachable from (?:every|any)", low):
-        out.flags["connected"] = True
+        out.connected = True
     if "graph" in low or "tree" in low:
         if re.search(r"\bis a tree\b", low):
-            out.flags["tree"] = True
+            out.tree = True
         if "connected" in low:
-            out.flags["connected"] = True
+            out.connected = True
         if any(word in low for word in ("self-loop", "double edge", "multiple edge")):
-            out.flags["simple"] = True
+            out.simple = True
 
 
 def _inequality(line: str, out: _Builder) -> None:
@@ -420,10 +426,11 @@ def _juxtaposed(out: _Builder) -> None:
     for name in products:
         del out.vars[name]
     for name, spec in out.vars.items():
-        out.vars[name] = replace(spec, **{
+        bounds: dict[str, Any] = {  # VarSpec's expression fields, named at run time
             key: tuple(sub(e) for e in getattr(spec, key))
             for key in ("lows", "highs", "abs_highs", "abs_lows", "len_lows", "len_highs",
-                        "step_highs")})
+                        "step_highs")}
+        out.vars[name] = replace(spec, **bounds)
     out.relations = [(a, op, b) for a, op, b in out.relations
                      if a not in products and b not in products]
 
@@ -438,7 +445,7 @@ def parse_constraints(text: str) -> Constraints:
         line = normalize(raw)
         if "!=" in line:
             if re.search(r"\(\s*\w+\s*,\s*\w+\s*\)\s*!=\s*\(", line):
-                out.flags["simple"] = True  # (A_i,B_i) != (A_j,B_j): no multiple edges
+                out.simple = True  # (A_i,B_i) != (A_j,B_j): no multiple edges
             _inequality(line, out)
             line_wo = re.sub(r"[^\s,]+\s*!=\s*[^\s,]+", " ", line)
             if "<" in line_wo or ">" in line_wo:
@@ -453,8 +460,8 @@ def parse_constraints(text: str) -> Constraints:
     _juxtaposed(out)
     return Constraints(
         variables=dict(out.vars), relations=tuple(dict.fromkeys(out.relations)),
-        default_low=out.flags.get("default_low"), default_high=out.flags.get("default_high"),
-        tree=bool(out.flags.get("tree")), connected=bool(out.flags.get("connected")),
-        simple=bool(out.flags.get("simple")), products=tuple(dict.fromkeys(out.products)),
+        default_low=out.default_low, default_high=out.default_high,
+        tree=out.tree, connected=out.connected,
+        simple=out.simple, products=tuple(dict.fromkeys(out.products)),
         product_lows=tuple(dict.fromkeys(out.product_lows)),
     )

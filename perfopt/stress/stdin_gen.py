@@ -3,7 +3,7 @@
 A plan is the searchable genome: one `scale` in (0, 1] that sets every size knob (counts,
 string lengths, integer scalars) between its lower and upper bound, a seed, and a value
 strategy per variable ("sorted", "equal", "path" tree...; a count's "min" or "max" takes
-it off the scale). The search in `programs.py`
+it off the scale). The program stressor's search (`program_sweep.py`, `program_mutate.py`)
 mutates plans, never raw text, so every input stays inside the stated bounds.
 """
 
@@ -249,7 +249,7 @@ class InputModel:
         if how == "same":
             return chars[0] * length
         if how == "rare":
-            first, last = (chars[:2] * 2)[:2]
+            first, last = tuple((chars[:2] * 2)[:2])  # an empty charset: ValueError
             return first * (length - 1) + last if length else ""
         if how == "alternate":
             pair = chars[:2] or chars
@@ -259,23 +259,15 @@ class InputModel:
         return "".join(rng.choices(chars, k=length))
 
     def _column(self, name: str, n: int, plan: Plan, env: dict[str, float],
-                rng: random.Random) -> list:
+                rng: random.Random) -> list[str] | list[int] | list[float]:
         spec = self.constraints.get(name)
         how = plan.strategy(name, "random")
         if self.kind(name) == "str":
-            bounds = self.length_range(name, env)
-            if how == "equal":
-                return [self._string(name, "random", env, rng, length=bounds[1])] * n
-            if how == "few":
-                pool = [self._string(name, "random", env, rng, bounds=bounds) for _ in range(3)]
-                return [rng.choice(pool) for _ in range(n)]
-            length = bounds[1] if how == "max" else None
-            values = [self._string(name, "random", env, rng, length=length, bounds=bounds)
-                      for _ in range(n)]
-            return sorted(values) if how == "sorted" else values
+            return self._string_column(name, n, how, env, rng)
         lo, hi = self.int_range(name, env)
         if self.kind(name) == "float":
             return [round(rng.uniform(lo, hi), 6) for _ in range(n)]
+        values: list[int]
         if spec.permutation:
             values = list(range(1, n + 1))
             rng.shuffle(values)
@@ -304,8 +296,8 @@ class InputModel:
             pool = [rng.randint(lo, hi) for _ in range(2)]
             values = [rng.choice(pool) for _ in range(n)]
         elif how == "primes":
-            pool = prime_pool(hi, lo) or (hi,)
-            values = [rng.choice(pool) for _ in range(n)]
+            primes = prime_pool(hi, lo) or (hi,)
+            values = [rng.choice(primes) for _ in range(n)]
         else:
             values = [rng.randint(lo, hi) for _ in range(n)]
         if spec.increasing or how == "sorted":
@@ -315,6 +307,19 @@ class InputModel:
         if spec.step_highs and len(values) > 1:
             values = self._stepped(name, values, lo, hi, env, rng)
         return values
+
+    def _string_column(self, name: str, n: int, how: str, env: dict[str, float],
+                       rng: random.Random) -> list[str]:
+        bounds = self.length_range(name, env)
+        if how == "equal":
+            return [self._string(name, "random", env, rng, length=bounds[1])] * n
+        if how == "few":
+            pool = [self._string(name, "random", env, rng, bounds=bounds) for _ in range(3)]
+            return [rng.choice(pool) for _ in range(n)]
+        length = bounds[1] if how == "max" else None
+        values = [self._string(name, "random", env, rng, length=length, bounds=bounds)
+                  for _ in range(n)]
+        return sorted(values) if how == "sorted" else values
 
     def _stepped(self, name: str, values: list[int], lo: int, hi: int,
                  env: dict[str, float], rng: random.Random) -> list[int]:

@@ -133,10 +133,11 @@ def _count(first: str, last: str) -> str | None:
 def _row_line(tokens: list[str]) -> tuple[tuple[str, ...], str] | None:
     """`X_1 Y_1` -> (("X", "Y"), "1"): one value of each column with a shared index."""
     subs = [_subscript(t) for t in tokens]
-    if not tokens or any(s is None for s in subs) or len(set(subs)) != 1:
+    index = subs[0] if subs else None
+    if index is None or any(s != index for s in subs):
         return None
     names = tuple(base_name(t) or "" for t in tokens)
-    return (names, subs[0]) if len(set(names)) == len(names) else None
+    return (names, index) if len(set(names)) == len(names) else None
 
 
 def _inner(token: str) -> tuple[str, str | None] | None:
