@@ -10,7 +10,6 @@ Per-pair JSON and report.md land in --out (default /tmp/pie-<engine>); a rerun r
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv: list[str] | None = None) -> int:
+    from perfopt import jsonout
     from perfopt.evals.pie import PieOptions, run_pie
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -39,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
                          mutants_per_pair=args.mutants_per_pair,
                          reference=False if args.no_reference else None)
     if args.stress_budget is not None:
-        extra = {**options.settings.extra, "stress_budget_s": args.stress_budget}
-        options = replace(options, settings=options.settings.replace(extra=extra))
+        options = replace(options, settings=options.settings.replace(
+            program_stress_budget_s=args.stress_budget))
     report = run_pie(options)
     print(report.markdown())
-    print(json.dumps(report.summary(), indent=1))
+    print(jsonout.dumps(report.summary(), indent=1))
     return 0
 
 

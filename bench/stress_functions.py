@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from perfopt.commands.stress import stress_target  # noqa: E402
 from perfopt.config import load_settings  # noqa: E402
 from perfopt.errors import PerfoptError  # noqa: E402
-from perfopt.stress.command import stress_target  # noqa: E402
 
 DEMO = ROOT / "datasets" / "demo"
 SYMBOLS = (

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the backport, a dependency on 3.10
+    import tomli as tomllib
 
 from perfopt.errors import ConfigError
 
 PROFILERS = ("auto", "py-spy", "cprofile")
+METRICS = ("auto", "wall", "instructions")
+DEFAULT_CXX_FLAGS = ("-std=gnu++17", "-O3", "-march=native")  # PIE times C++ at -O3
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Settings:
     tests: str | None = None  # pytest -k expression narrowing the workload
     workload: str | None = None  # shell command run instead of the tests
     test_command: str | None = None  # how to run the project's tests (default: python -m pytest -q)
+    python: str | None = None  # runs the workload (profile, capture, stress) and programs
     profiler: str = "auto"
     include: tuple[str, ...] = ()  # glob patterns of files to profile even if normally excluded
     exclude: tuple[str, ...] = ()  # glob patterns of project files never to optimize
@@ -33,6 +40,16 @@ class Settings:
     max_captures: int = 20  # real calls recorded per hotspot
     stress_budget_s: float = 10.0  # per hotspot: scaled/sweep inputs beyond the captured ones
     stress_call_s: float = 0.05  # grow generated inputs until one call costs about this
+    # stdin programs (optimize --inputs, eval pie)
+    program_stress_budget_s: float = 60.0  # per program: the stressor's search
+    program_stress_cost_s: float = 1.0  # grow a program's input until one run costs this
+    program_max_case_s: float = 4.0  # a generated input costing more is not kept
+    case_timeout_s: float = 10.0  # one run of a program on one input
+    compile_timeout_s: float = 120.0
+    cxx: str = "g++"
+    cxx_flags: tuple[str, ...] = DEFAULT_CXX_FLAGS
+    abs_tol: float = 1e-6  # numbers in two programs' outputs compare equal within these
+    rel_tol: float = 1e-6
     # verification and measurement
     min_speedup: float = 1.05  # lower bound of the speedup CI must reach this
     confidence: float = 0.95
@@ -60,14 +77,13 @@ class Settings:
     price_per_mtok_out: float | None = None
     cache: bool = True
     replay_dir: str | None = None
-    # output
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+SPACE_SEPARATED = ("cxx_flags",)  # compiler flags are a command line, not a list of names
 
 ENV_VARS = {
     "PERFOPT_MODEL": "model",
@@ -109,7 +125,8 @@ def _coerce(name: str, value: Any, where: str) -> Any:
     try:
         if tp.startswith("tuple"):
             if isinstance(value, str):
-                return tuple(p.strip() for p in value.split(",") if p.strip())
+                parts = value.split() if name in SPACE_SEPARATED else value.split(",")
+                return tuple(p.strip() for p in parts if p.strip())
             return tuple(str(v) for v in value)
         if value is None:
             if "None" in tp:
@@ -130,22 +147,32 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         raise ConfigError(f"setting '{name}' in {where} is invalid ({value!r}): {exc}") from exc
 
 
+POSITIVE = ("timeout_s", "min_sample_s", "llm_timeout_s", "measure_budget_s", "stress_call_s",
+            "program_stress_cost_s", "program_max_case_s", "case_timeout_s",
+            "compile_timeout_s")
+NOT_NEGATIVE = ("stress_budget_s", "program_stress_budget_s", "abs_tol", "rel_tol",
+                "refine_rounds", "token_budget", "temperature")
+AT_LEAST_ONE = ("top", "rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency",
+                "max_captures", "max_tokens")
+
+
 def validate(settings: Settings) -> Settings:
     problems = []
-    if settings.top < 1:
-        problems.append("top must be >= 1")
     if settings.min_speedup < 1.0:
         problems.append("min_speedup must be >= 1.0 (e.g. 1.05)")
     if not 0.5 < settings.confidence < 1.0:
         problems.append("confidence must be between 0.5 and 1 (e.g. 0.95)")
     if settings.profiler not in PROFILERS:
         problems.append(f"profiler must be one of {', '.join(PROFILERS)}")
-    if settings.metric not in ("auto", "wall", "instructions"):
-        problems.append("metric must be one of auto, wall, instructions")
-    for name in ("timeout_s", "min_sample_s", "llm_timeout_s", "measure_budget_s"):
+    if settings.metric not in METRICS:
+        problems.append(f"metric must be one of {', '.join(METRICS)}")
+    for name in POSITIVE:
         if getattr(settings, name) <= 0:
             problems.append(f"{name} must be > 0")
-    for name in ("rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency"):
+    for name in NOT_NEGATIVE:
+        if getattr(settings, name) < 0:
+            problems.append(f"{name} must be >= 0")
+    for name in AT_LEAST_ONE:
         if getattr(settings, name) < 1:
             problems.append(f"{name} must be >= 1")
     if problems:

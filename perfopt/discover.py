@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the backport, a dependency on 3.10
+    import tomli as tomllib
 
 from perfopt.config import Settings, load_settings
 from perfopt.errors import TargetError
@@ -148,5 +151,5 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
         test_files=tests,
         settings=settings,
         workload=workload,
-        python=sys.executable,
+        python=settings.python or sys.executable,
     )

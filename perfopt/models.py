@@ -16,7 +16,8 @@ from typing import Any, TypeVar, Union
 T = TypeVar("T")
 
 # Gate names, in the order verify runs them. A rejected candidate's verdict names one.
-GATES = ("unchanged", "parse", "compile", "equivalence", "tests", "benchmark", "timeout", "sandbox")
+GATES = ("unchanged", "parse", "compile", "guard", "equivalence", "tests", "benchmark", "timeout",
+         "sandbox")
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,19 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Machine:
+    """Where a measurement was taken (as pyperf's metadata): numbers from another machine,
+    interpreter or load are not comparable."""
+
+    python: str = ""  # version of the interpreter that ran the measured code
+    platform: str = ""
+    cpu: str = ""
+    cpus: int = 0
+    load_start: float = 0.0  # 1-minute load average when the measurement started
+    load_end: float = 0.0
+
+
+@dataclass(frozen=True)
 class Measurement:
     metric: str  # "wall" | "instructions" | "gpu-wall"
     baseline: tuple[float, ...]  # per-sample cost of the original (seconds per loop, or counts)
@@ -125,6 +139,7 @@ class Measurement:
     loops: int = 1
     seconds_spent: float = 0.0  # wall time the measurement itself took
     note: str = ""
+    machine: Machine | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,27 @@ class CandidateResult:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """The diagnose stage's output for one target: the skills put before the model, best
+    first, and the codemods (chains joined by "+") that apply to its code."""
+
+    target: Target
+    skills: tuple[str, ...] = ()
+    codemods: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    """What became of one target: `verified` (candidates were judged), `no-candidate`
+    (nothing to try), or `skipped` (could not be judged; `reason` says why)."""
+
+    target: Target
+    status: str
+    reason: str = ""
+    inputs: int = 0  # stress-suite inputs its candidates were judged on
+
+
+@dataclass(frozen=True)
 class RunResult:
     project: str
     hotspots: tuple[Hotspot, ...] = ()
@@ -165,6 +201,8 @@ class RunResult:
     profiler: str = ""
     seconds: float = 0.0
     usage: dict[str, float] = field(default_factory=dict)  # tokens / cost, when a model ran
+    plans: tuple[Plan, ...] = ()
+    outcomes: tuple[TargetOutcome, ...] = ()
 
 
 # --- JSON round-trip -------------------------------------------------------------------
@@ -208,7 +246,7 @@ def _build(tp: Any, data: Any) -> Any:
     if origin is dict:
         key_t, val_t = typing.get_args(tp)
         return {_build(key_t, k): _build(val_t, v) for k, v in data.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise TypeError(f"expected an object for {tp.__name__}, got {type(data).__name__}")
         hints = typing.get_type_hints(tp)

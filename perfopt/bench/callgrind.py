@@ -1,21 +1,35 @@
 """Instruction counts under `valgrind --tool=callgrind`, restricted to the measured calls.
 
-Why `--toggle-collect=_operator_call`: collection must cover the target's calls and nothing
-else (CPython start-up is ~90 M instructions, a typical measured region 2-50 M, so counting
-everything dilutes a 3x speedup towards 1x). callgrind can only toggle on a C function it
-sees in the symbol table. `_PyEval_EvalFrameDefault` does not work: CPython 3.11 runs
-Python-to-Python calls inside one C frame and enters it for every import and callback.
-`_operator_call`, the C function behind `operator.call` (new in 3.11, used by almost no
-code), is entered exactly once, by the worker, around the measured loop; everything below
-it is counted. Measured here (CPython 3.11.7, valgrind 3.19, `work(3000)`, a 3000-step
-integer loop): toggled 1,892,012 Ir on two runs (identical), 577,276 for work(1000),
-3,778,733 for two calls, so the fixed cost of the region is ~5,300 Ir; whole-program
-collection gives 90,551,167 Ir (identical twice) for the same single call.
+Why `--toggle-collect=sys_call_tracing`: collection must cover the target's calls and
+nothing else (starting the worker is ~220 M instructions, a typical measured region 2-50 M,
+so counting everything dilutes a 3x speedup towards 1x). callgrind can only toggle on a C
+function it sees in the symbol table, and toggles again on every nested entry, so the
+function must be one the target never calls. `_PyEval_EvalFrameDefault` does not work:
+CPython 3.11 runs Python-to-Python calls inside one C frame and enters it for every import
+and callback. `sys_call_tracing`, the C function behind `sys.call_tracing` (a debugger
+hook: pdb's `debug` command is its only caller in the standard library; it calls its
+argument with tracing state unchanged when no tracer is active), exists under that name on
+CPython 3.8 to 3.13 and is entered exactly once, by the worker, around the measured loop;
+everything below it is counted. (`_operator_call`, used before, needs 3.11.)
+
+Measured here (valgrind 3.19, pyenv builds, the worker on `work(n)`, an n-step integer
+loop; Ir, each identical on two runs):
+
+    CPython   work(3000)  work(6000)  2 x work(3000)  work(1)  work(1) after heavy imports
+    3.10.13    2,757,040   5,549,665       5,512,399    5,119    5,089
+    3.11.7     1,582,120   3,196,120       3,162,904    4,376    4,287
+    3.13.0     1,972,046   3,995,042       3,942,430    4,027    3,922
+
+The region's fixed cost is ~4-5 k Ir; importing asyncio, email, unittest and more at
+module level (and running reduce, Context.run and asyncio.run there) changes work(1) by
+~100 Ir, so start-up is not counted. Whole-program collection of work(3000): 217,605,957
+Ir on 3.10, 225,747,891 on 3.11, 245,239,312 on 3.13. On 3.11 `_operator_call` counted
+1,582,081 for work(3000), 39 Ir less than this wrapper.
 
 When the symbol is missing (a stripped interpreter: the toggled total is 0), the count
 falls back to differencing two whole-program runs with L and 2L loops: start-up cancels
-(measured: 92,437,888 - 90,551,167 = 1,886,721, the toggled figure minus the region's own
-fixed cost). It costs a second valgrind run per side, hence only as a fallback.
+(measured on 3.11.7 for work(3000): 219,041,611 - 217,507,264 = 1,534,347, 3% under the
+toggled 1,582,120). It costs a second valgrind run per side, hence only as a fallback.
 
 Counts are exact for a given interpreter and PYTHONHASHSEED=0; valgrind runs 50-130x
 slower than native (67x measured on the loop above), plus ~2 s to start CPython, so the
@@ -38,7 +52,7 @@ from perfopt.config import Settings
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
 
-TOGGLE = "_operator_call"
+TOGGLE = "sys_call_tracing"
 
 # Counts already taken in this process, by everything that decides them (tree path,
 # target source, payload bytes, loops, interpreter): every candidate of a target is

@@ -27,12 +27,7 @@ class Policy:
 
 
 def policy_from_settings(settings: Settings) -> Policy:
-    extra = settings.extra or {}
-    return Policy(
-        min_speedup=settings.min_speedup,
-        max_wall_slowdown=float(extra.get("max_wall_slowdown", Policy.max_wall_slowdown)),
-        min_samples=int(extra.get("min_samples", Policy.min_samples)),
-    )
+    return Policy(min_speedup=settings.min_speedup)
 
 
 def deciding(measurements: Sequence[Measurement]) -> Measurement:

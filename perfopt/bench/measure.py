@@ -9,10 +9,12 @@ at `measurements[0]` sees the metric that decided.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 from perfopt.bench import callgrind, gpu
 from perfopt.bench.critic import DECIDING_ORDER
+from perfopt.bench.machine import Stamp
 from perfopt.bench.timing import BenchFailed, calibrate, compare_detailed
 from perfopt.config import Settings
 from perfopt.models import Measurement, StressSuite, Target
@@ -81,7 +83,19 @@ def measure_all(
     settings: Settings,
 ) -> tuple[Measurement, ...]:
     """Wall (or gpu-wall) time, and instruction counts when valgrind is there and the
-    code runs on the CPU. Raises BenchFailed when a worker times out or crashes."""
+    code runs on the CPU, each stamped with the machine. Raises BenchFailed when a worker
+    times out or crashes."""
+    stamp = Stamp(sys.executable)  # the interpreter bench.timing's workers run
+    return stamp.apply(_measure_all(baseline_root, candidate_root, target, suite, settings))
+
+
+def _measure_all(
+    baseline_root: Path,
+    candidate_root: Path,
+    target: Target,
+    suite: StressSuite,
+    settings: Settings,
+) -> tuple[Measurement, ...]:
     kind = gpu.framework(baseline_root, target) or gpu.framework(candidate_root, target)
     if kind is not None:
         run = gpu.compare_gpu(baseline_root, candidate_root, target, suite, settings, kind)

@@ -2,7 +2,7 @@
 --suite DIR [--cases JSON] --loops N --samples S --warmup W` prints {"samples": [...], "loops": N};
 with `--calibrate MIN_S` it prints {"loops": N, "case_s": [...]} instead (case_s: seconds of
 one call per case, from the first, cold pass). `--instructions` runs one warm-up loop, then
-`loops` loops inside `operator.call(...)`: the region callgrind counts (see
+`loops` loops inside `sys.call_tracing(...)`: the region callgrind counts (see
 perfopt/bench/callgrind.py). `--sync torch|cupy` waits for the GPU before reading the clock.
 
 One loop calls the target once on every case; a sample is the seconds per loop over
@@ -18,25 +18,24 @@ import argparse
 import contextlib
 import gc
 import json
-import operator
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perfopt.verify.loader import load_callable, load_payload, read_cases
+
+if TYPE_CHECKING:  # subscripting collections.abc.Callable at run time needs 3.9
+    from collections.abc import Callable
+
+    Fn = Callable[..., Any]
+    Sync = Callable[[], None]
 
 # Pre-unpickled copies for one sample may take this many payload bytes; above it the
 # worker times call by call (a few hundred ns of timer overhead per call).
 PREPARED_BYTES = 64 * 1024 * 1024
 MAX_LOOPS = 1 << 22
-
-Fn = Callable[..., Any]
-Sync = Callable[[], None]
-
-
 
 
 def _no_sync() -> None:
@@ -123,15 +122,15 @@ def measure(
 
 
 def count_region(fn: Fn, payloads: list[bytes], loops: int) -> int:
-    """One warm-up loop, then `loops` loops inside operator.call: callgrind toggles
-    collection on entering and leaving `_operator_call`, the C function behind it, so only
+    """One warm-up loop, then `loops` loops inside sys.call_tracing: callgrind toggles
+    collection on entering and leaving `sys_call_tracing`, the C function behind it, so only
     these calls are counted (see perfopt/bench/callgrind.py for why that function)."""
     _run_calls(fn, [load_payload(p) for p in payloads])  # imports, caches, specialization
     calls = [load_payload(p) for _ in range(loops) for p in payloads]
     gc.collect()
     gc.disable()
     try:
-        operator.call(_run_calls, fn, calls)
+        sys.call_tracing(_run_calls, (fn, calls))
     finally:
         gc.enable()
     return len(calls)

@@ -66,7 +66,7 @@ def _pool(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> list[Any]:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=context) as pool:
         futures = [pool.submit(fn, item) for item in items]
-        out = []
+        out: list[Any] = []
         for future in futures:
             try:
                 out.append(future.result())

@@ -7,9 +7,14 @@ the qualifier they were written with, inside their enclosing namespaces).
 from __future__ import annotations
 
 import functools
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from perfopt.languages.python import Definition
+
+if TYPE_CHECKING:
+    from perfopt.config import Settings
+    from perfopt.languages.build import Built
 
 _SCOPES = {"namespace_definition", "class_specifier", "struct_specifier", "union_specifier"}
 
@@ -103,3 +108,19 @@ class LineMap:
 
     def function_at(self, line: int) -> str | None:
         return self._owner[line] if 0 < line < len(self._owner) else None
+
+
+def same_code(a: str, b: str) -> bool:
+    """The same translation unit up to whitespace."""
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def build(source: str, folder: Path, name: str, settings: Settings) -> Built:
+    """A compiled binary (`cxx_flags`; PIE times its C++ at -O3)."""
+    from perfopt.languages.build import Built, compile_cxx, portable_flags, write_source
+
+    file = write_source(source, "cpp", folder, name)
+    binary = compile_cxx(file, folder / name, settings.cxx_flags, settings)
+    portable = portable_flags(settings.cxx_flags)
+    return Built("cpp", file, (str(binary),),
+                 (str(binary),) if portable == tuple(settings.cxx_flags) else None)

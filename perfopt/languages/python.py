@@ -10,13 +10,16 @@ from __future__ import annotations
 import ast
 import functools
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from perfopt.errors import TargetError
 
 if TYPE_CHECKING:
     import libcst as cst
+
+    from perfopt.config import Settings
+    from perfopt.languages.build import Built
 
 
 @dataclass(frozen=True)
@@ -314,3 +317,18 @@ def callable_path(qualname: str, defs: list[Definition]) -> str:
             break
         path = f"{path}.{part}"
     return path
+
+
+def build(source: str, folder: Path, name: str, settings: Settings) -> Built:
+    """A stdin program: written and parsed (compile() parses only: the untrusted code does
+    not run here); it runs under `settings.python` (perfopt's own interpreter by default)."""
+    import sys
+
+    from perfopt.languages.build import BuildError, Built, write_source
+
+    file = write_source(source, "python", folder, name)
+    try:
+        compile(source, str(file), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        raise BuildError(f"{type(exc).__name__}: {exc}") from None
+    return Built("python", file, (settings.python or sys.executable, str(file)))

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.llm.client import LLMClient, LLMError, Message, ModelConfig, dumps_messages
-from perfopt.llm.parse import ReplyError, extract_code, extract_program
+from perfopt.llm.parse import ReplyError, extract_code, extract_program, stress_code_block
 from perfopt.llm.privacy import is_private
 from perfopt.llm.prompts import render
 from perfopt.models import Candidate, Skill, StressSuite, Target
@@ -245,8 +247,8 @@ def generate(target: Target, def_source: str, context: PromptContext,
                 results.append(cand)
     if problems and not results:
         raise problems[0]
-    for exc in problems[:1]:
-        client.warnings.append(f"{target.key}: {exc}")
+    for problem in problems[:1]:
+        client.warnings.append(f"{target.key}: {problem}")
     return results
 
 
@@ -328,3 +330,24 @@ def ask(client: LLMClient, template: str, *, stable: dict[str, object] | None = 
 
     key = messages({**variables, **stable}) if stable else None
     return client.chat(messages(variables), key_messages=key)[0]
+
+
+MAX_SAMPLE_CHARS = 1500  # of each sample shown to the model
+
+
+def ask_program_stress_code(client: LLMClient, source: str, language: str,
+                            statement: str | None,
+                            samples: Sequence[str]) -> tuple[str | None, str]:
+    """(code, note): a program's performance-characterizing conditions (predicates over the
+    stdin text) and input generator, after WEDGE (prompt `stress_program`; the stressor
+    runs the code in perfopt.stress.conditions' sandboxed worker)."""
+    shown = "\n\n".join(f"Sample {k + 1}:\n```\n{text[:MAX_SAMPLE_CHARS]}\n```"
+                        for k, text in enumerate(samples[:3])) or "(none)"
+    started = time.monotonic()
+    reply = ask(client, "stress_program", language=language, code=source,
+                statement=(statement or "(no statement)")[:6000], samples=shown)
+    code = stress_code_block(reply)
+    took = time.monotonic() - started
+    if code is None:
+        return None, f"the model's reply had no generate() block ({took:.1f} s)"
+    return code, f"stress conditions from the model ({took:.1f} s)"

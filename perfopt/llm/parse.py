@@ -275,7 +275,7 @@ def _binding(mod: ast.Module, name: str, *, exclude: ast.AST) -> ast.stmt | None
                 if len(stmt.names) == 1:
                     return stmt
                 alias = next(a for a in stmt.names if (a.asname or a.name).split(".")[0] == name)
-                return type(stmt)(**{**stmt.__dict__, "names": [alias]})  # type: ignore
+                return type(stmt)(**{**stmt.__dict__, "names": [alias]})
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             if stmt.name == name:
                 return stmt
@@ -335,4 +335,14 @@ def _find_run(lines: list[str], run: list[str]) -> int | None:
         for i in range(len(lines) - len(run) + 1):
             if [norm(x) for x in lines[i:i + len(run)]] == want:
                 return i
+    return None
+
+
+def stress_code_block(reply: str) -> str | None:
+    """The python block of a stress reply that defines generate(...), else None."""
+    for tag, block in fenced_blocks(reply or ""):
+        if tag in ("", "python", "py", "python3") and re.search(
+            r"^def generate\s*\(", block, re.MULTILINE
+        ):
+            return block
     return None

@@ -24,7 +24,9 @@ TEMPLATES = ("system", "optimize", "refine", "fix_reply", "stress_conditions", "
 def _template(name: str) -> string.Template:
     if name not in TEMPLATES:
         raise PromptError(f"unknown prompt '{name}'; valid prompts: {', '.join(TEMPLATES)}")
-    text = resources.files("perfopt.llm").joinpath("prompts", f"{name}.txt").read_text("utf-8")
+    # one part per joinpath: Traversable.joinpath takes several only from 3.11
+    file = resources.files("perfopt.llm").joinpath("prompts").joinpath(f"{name}.txt")
+    text = file.read_text("utf-8")
     return string.Template(text)
 
 

@@ -176,8 +176,9 @@ class _LoaderProxy:
         self._loader.exec_module(module)
         # Leave no trace of the proxy on the module itself.
         module.__loader__ = self._loader
-        if getattr(module, "__spec__", None) is not None:
-            module.__spec__.loader = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None:
+            spec.loader = self._loader
         for rec in self._recorders:
             _patch(module, rec)
 

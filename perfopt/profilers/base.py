@@ -114,7 +114,7 @@ def stdin_inputs(project: Path, workload: Workload) -> list[bytes | None]:
     """The stdin of each run: one per input file for "stdin" workloads, else one run, no stdin."""
     if workload.kind != "stdin":
         return [None]
-    out = []
+    out: list[bytes | None] = []
     for name in workload.inputs:
         path = (project / name) if not Path(name).is_absolute() else Path(name)
         try:

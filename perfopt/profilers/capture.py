@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfopt import jsonout
 from perfopt.config import Settings
 from perfopt.errors import TargetError
 from perfopt.languages.python import callable_path, definitions, module_name
@@ -163,7 +164,8 @@ def _collect(spec: dict, raw: Path, outdir: Path, limit: int, problems: list[str
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     totals = dict.fromkeys(("calls", "outer_calls", "unpicklable", "duplicates", "too_large"), 0)
-    wrapped, errors, seen, cases = False, [], set(), []
+    wrapped, errors, seen = False, [], set()
+    cases: list[CaseInfo] = []
     for proc_dir in sorted(raw.glob(f"*/{spec['slug']}")):
         counts_file = proc_dir / "counts.json"
         if counts_file.is_file():
@@ -202,5 +204,6 @@ def _collect(spec: dict, raw: Path, outdir: Path, limit: int, problems: list[str
 
 def _write_report(report: CaptureReport, folder: Path) -> CaptureReport:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "report.json").write_text(json.dumps(to_dict(report), indent=2), encoding="utf-8")
+    (folder / "report.json").write_text(jsonout.dumps(to_dict(report), indent=2),
+                                        encoding="utf-8")
     return report

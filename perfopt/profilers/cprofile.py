@@ -96,7 +96,9 @@ def _read_stats(
     for key, (_cc, nc, tt, _ct, callers) in table.items():
         callee = _frame(key, cwd)
         calls[f"{callee.file}:{callee.line}:{callee.function}"] = nc
-        edges = [((_frame(c, cwd), callee), edge[2]) for c, edge in callers.items()]
+        edges: list[tuple[tuple[Frame, ...], float]] = [
+            ((_frame(c, cwd), callee), edge[2]) for c, edge in callers.items()
+        ]
         if not edges:
             edges = [((callee,), tt)]
         for stack, seconds in edges:

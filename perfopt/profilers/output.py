@@ -7,12 +7,12 @@ The flame graph is drawn from the Profile's own stacks rather than by a second p
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape, quoteattr
 
+from perfopt import jsonout
 from perfopt.errors import UserError
 from perfopt.profilers.base import Frame, Profile
 
@@ -45,7 +45,8 @@ def write_output(profile: Profile, path: Path, project_root: Path) -> Path:
     from perfopt.verify.workspace import atomic_write
 
     if output_format(path) == "speedscope":
-        text = json.dumps(speedscope(profile, name=Path(project_root).name), separators=(",", ":"))
+        text = jsonout.dumps(speedscope(profile, name=Path(project_root).name),
+                             separators=(",", ":"))
     else:
         text = flamegraph_svg(profile, project_root)
     atomic_write(Path(path), text)
@@ -198,7 +199,7 @@ def _colour(name: str, ours: bool) -> str:
 def report_json(report: ProfileReport) -> str:
     from perfopt.models import to_dict
 
-    return json.dumps(to_dict(report), indent=2)
+    return jsonout.dumps(to_dict(report), indent=2)
 
 
 def render_report(report: ProfileReport, console: Console) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.markup import escape
 from rich.syntax import Syntax
@@ -10,6 +12,9 @@ from rich.table import Table
 from perfopt.models import RunResult
 from perfopt.reports.text import speedup_text
 
+if TYPE_CHECKING:
+    from rich.status import Status
+
 
 class ConsoleEvents:
     """Progress for a person: a spinner naming the current stage, a line per verdict."""
@@ -17,7 +22,7 @@ class ConsoleEvents:
     def __init__(self, console: Console, quiet: bool = False) -> None:
         self.console = console
         self.quiet = quiet
-        self._status = None
+        self._status: Status | None = None
 
     def __enter__(self) -> ConsoleEvents:
         if not self.quiet:

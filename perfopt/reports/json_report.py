@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from perfopt.models import CandidateResult, RunResult, to_dict
+from perfopt import jsonout
+from perfopt.models import CandidateResult, Hotspot, RunResult, to_dict
 
 SCHEMA_VERSION = 1
 
@@ -29,13 +29,25 @@ def result_entry(r: CandidateResult) -> dict[str, Any]:
     }
 
 
+def hotspot_entry(h: Hotspot, result: RunResult) -> dict[str, Any]:
+    """A hotspot with what became of it: `status` verified / no-candidate / skipped (and
+    `reason`), or "not-reached" when the run stopped before it."""
+    entry = to_dict(h)
+    outcome = next((o for o in result.outcomes if o.target.key == h.target.key), None)
+    entry["status"] = outcome.status if outcome is not None else "not-reached"
+    entry["reason"] = outcome.reason if outcome is not None else ""
+    return entry
+
+
 def render_json(result: RunResult) -> str:
     data = {
         "version": SCHEMA_VERSION,
         "project": result.project,
         "profiler": result.profiler,
         "seconds": result.seconds,
-        "hotspots": [to_dict(h) for h in result.hotspots],
+        "hotspots": [hotspot_entry(h, result) for h in result.hotspots],
+        "plans": [to_dict(p) for p in result.plans],
+        "outcomes": [to_dict(o) for o in result.outcomes],
         "results": [result_entry(r) for r in result.results],
         "accepted": sum(r.verdict.accepted for r in result.results),
         "applied": list(result.applied),
@@ -43,4 +55,4 @@ def render_json(result: RunResult) -> str:
         "warnings": list(result.warnings),
         "usage": result.usage,
     }
-    return json.dumps(data, indent=2)
+    return jsonout.dumps(data, indent=2)

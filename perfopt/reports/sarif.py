@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from perfopt import __version__
+from perfopt import __version__, jsonout
 from perfopt.models import RunResult
 from perfopt.reports.text import speedup_text
 
@@ -39,4 +37,4 @@ def render_sarif(result: RunResult) -> str:
             "results": results,
         }],
     }
-    return json.dumps(sarif, indent=2)
+    return jsonout.dumps(sarif, indent=2)

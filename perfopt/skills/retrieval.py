@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from perfopt.models import Hotspot, Skill
 
@@ -50,7 +51,7 @@ def _card_text(skill: Skill) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _index(skills: tuple[Skill, ...]):  # type: ignore[no-untyped-def]
+def _index(skills: tuple[Skill, ...]) -> Any:  # a rank_bm25.BM25Okapi (untyped)
     from rank_bm25 import BM25Okapi
 
     return BM25Okapi([tokens(_card_text(s)) or ["_"] for s in skills])
@@ -142,7 +143,7 @@ def plan(
         first = hotspot.target.span[0]
         # only lines holding a real share: a line sampled a few times in one run and not
         # the next would swap cards, and with them the prompt (the cache key's plan is
-        # chosen without the profile: generate.LLMGenerator._context)
+        # chosen without the profile: skills.plan.diagnose)
         hot = tuple(line - first + 1 for line, share in hotspot.hot_lines
                     if share >= HOT_LINE_MIN_SHARE)
     ranked = rank(

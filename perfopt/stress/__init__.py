@@ -11,6 +11,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+from perfopt import jsonout
 from perfopt.errors import UserError
 from perfopt.models import StressSuite, from_dict, to_dict
 from perfopt.stress.captured import build_suite
@@ -62,7 +63,7 @@ def save_suite(suite: StressSuite, folder: Path) -> StressSuite:
     saved = replace(suite, folder=str(folder))
     data = to_dict(saved)
     data["folder"] = ""  # the folder is wherever suite.json is; keep the file movable
-    (folder / SUITE_FILE).write_text(json.dumps(data, indent=2), encoding="utf-8")
+    (folder / SUITE_FILE).write_text(jsonout.dumps(data, indent=2), encoding="utf-8")
     return saved
 
 

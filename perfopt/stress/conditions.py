@@ -1,6 +1,6 @@
 """Performance-characterizing conditions from a model, used as rewards (after WEDGE).
 
-With a model configured, the program stressor asks it once, with the program, its
+With a model configured, the loop asks it once (perfopt.generate), with the program, its
 statement and sample inputs, for
 - conditions: what drives the cost up, each a Python predicate over the stdin text
   (`CONDITIONS = {"n is near its bound and most values repeat": lambda text: ...}`);
@@ -20,11 +20,9 @@ off with a note; the stressor goes on without it.
 from __future__ import annotations
 
 import json
-import re
 import select
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +32,6 @@ CONDITION_BONUS = 0.25
 REQUEST_TIMEOUT_S = 5.0  # one check or one generate call
 MEMORY_MB = 1024
 SCALES = (0.125, 0.25, 0.5, 1.0)  # the generator is asked for inputs at these scales
-MAX_SAMPLE_CHARS = 1500  # of each sample shown to the model
-
-
-def code_from_reply(reply: str) -> str | None:
-    """The python block that defines generate(...), else None."""
-    from perfopt.llm.parse import fenced_blocks
-
-    for tag, block in fenced_blocks(reply or ""):
-        if tag in ("", "python", "py", "python3") and re.search(
-            r"^def generate\s*\(", block, re.MULTILINE
-        ):
-            return block
-    return None
 
 
 class ConditionRunner:
@@ -77,23 +62,26 @@ class ConditionRunner:
             ready, _, _ = select.select([self._proc.stdout], [], [], REQUEST_TIMEOUT_S)
             line = self._proc.stdout.readline() if ready else b""
         except (OSError, ValueError) as exc:
-            return self._fail(f"the stress code's worker stopped: {exc}")
+            self._fail(f"the stress code's worker stopped: {exc}")
+            return None
         if not line:
-            return self._fail(f"the stress code took over {REQUEST_TIMEOUT_S:g} s or exited")
+            self._fail(f"the stress code took over {REQUEST_TIMEOUT_S:g} s or exited")
+            return None
         try:
             reply = json.loads(line)
         except ValueError:
-            return self._fail("the stress code's worker answered garbage")
+            self._fail("the stress code's worker answered garbage")
+            return None
         if not reply.get("ok"):
             if "code" in request:
-                return self._fail(f"the stress code does not load: {reply.get('error')}")
+                self._fail(f"the stress code does not load: {reply.get('error')}")
+                return None
             return None  # one failing call (a generator that raised at this scale)
         return reply
 
     def _fail(self, why: str) -> None:
         self.error = why
         self.close()
-        return None
 
     def check(self, text: str) -> tuple[bool, ...]:
         """Which conditions `text` meets (all False once the runner is off)."""
@@ -125,18 +113,3 @@ def score(cost: float, hits: Sequence[bool]) -> float:
     if not hits:
         return cost
     return cost * (1.0 + CONDITION_BONUS * sum(hits) / len(hits))
-
-
-def ask_for_code(ask: Callable[..., str], source: str, language: str,
-                 statement: str | None, samples: Sequence[str]) -> tuple[str | None, str]:
-    """(code, note): one model request through `ask(template, **variables)`."""
-    shown = "\n\n".join(f"Sample {k + 1}:\n```\n{text[:MAX_SAMPLE_CHARS]}\n```"
-                        for k, text in enumerate(samples[:3])) or "(none)"
-    started = time.monotonic()
-    reply = ask("stress_program", language=language, code=source,
-                statement=(statement or "(no statement)")[:6000], samples=shown)
-    code = code_from_reply(reply)
-    took = time.monotonic() - started
-    if code is None:
-        return None, f"the model's reply had no generate() block ({took:.1f} s)"
-    return code, f"stress conditions from the model ({took:.1f} s)"

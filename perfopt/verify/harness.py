@@ -48,7 +48,7 @@ def short(value: Any) -> str:
         return f"<{type(value).__name__}: repr failed: {type(exc).__name__}>"
 
 
-class Yielded(list):  # type: ignore[type-arg]
+class Yielded(list):
     """The items a returned generator produced; a distinct type so that returning a list
     instead of a generator counts as a difference."""
 

@@ -7,9 +7,12 @@ import textwrap
 import pytest
 
 from perfopt.discover import discover
+from perfopt.events import Silent
+from perfopt.languages.python import get_function
 from perfopt.models import Candidate, StressCase, StressSuite, Target
-from perfopt.pipeline import verify_candidate
-from perfopt.verify.workspace import Workspace
+from perfopt.targets.base import Work
+from perfopt.targets.function import FunctionKind
+from perfopt.verify.gates import judge
 
 ORIGINAL = textwrap.dedent("""\
     def total(xs):
@@ -49,13 +52,14 @@ def setup(tmp_path_factory):
             "settings": project.settings.replace(rounds=3, min_sample_s=0.01, samples_per_worker=4),
         }
     )
-    with Workspace.create(root) as base:
-        yield base, project, target, suite, (root / "pkg" / "mod.py").read_text()
+    with FunctionKind(project).open(project.settings, Silent(), print) as session:
+        work = Work(target, get_function((root / "pkg" / "mod.py").read_text(), "total"))
+        yield session, work, session.record(work, suite)
 
 
 def verdict_of(setup, source):
-    base, project, target, suite, text = setup
-    return verify_candidate(base, Candidate(target, source, "human"), text, suite, project)
+    session, work, recorded = setup
+    return judge(session, work, recorded, Candidate(work.target, source, "human"))
 
 
 def test_identical_candidate_is_rejected_as_unchanged(setup):

@@ -212,7 +212,9 @@ def test_rejected_api_key_is_one_line_and_exit_2(project, llm_server):
     assert len(lines) == 1, proc.stderr[-3000:]
     assert "API key" in lines[0] and "OPENAI_API_KEY" in lines[0]
     assert "Traceback" not in proc.stderr
-    assert proc.stdout == ""
+    # --json: stdout is still one object, holding the same one-line error
+    assert json.loads(proc.stdout) == {"error": lines[0].removeprefix("perfopt: error: "),
+                                       "exit_code": 2, "command": "optimize"}
     assert len(llm_server.chat_requests) == 1  # a bad key is not retried
     assert git(project, "status", "--porcelain") == ""
 
@@ -265,11 +267,12 @@ def test_a_card_the_profile_swapped_does_not_defeat_the_cache(llm_server, tmp_pa
     which lines hold >= 20% of the function's ~60 samples, so two identical runs can choose
     different cards, and the plan was part of the cache key. The key's plan now comes from
     the code alone; the prompt still carries the profile-guided plan."""
-    from perfopt.generate import LLMGenerator
+    from perfopt.generate import Generator
     from perfopt.languages.python import get_function
     from perfopt.llm import LLMClient, ModelConfig
     from perfopt.models import Hotspot, StressSuite, Target
-    from perfopt.pipeline import plan_for
+    from perfopt.skills.plan import diagnose
+    from perfopt.targets.base import Work
 
     original = get_function((FIXTURE / "pairs" / "sums.py").read_text(encoding="utf-8"),
                             "count_pairs")
@@ -281,11 +284,13 @@ def test_a_card_the_profile_swapped_does_not_defeat_the_cache(llm_server, tmp_pa
                     hot_lines=lines)
             for lines in (((12, 0.57), (11, 0.34), (13, 0.09)),
                           ((12, 0.57), (11, 0.16), (13, 0.27)))]
-    plans = [[s.id for s in plan_for(h, original)] for h in runs]
+    diagnoses = [diagnose(original, target, h) for h in runs]
+    plans = [list(d.plan.skills) for d in diagnoses]
     assert plans[0] != plans[1], plans  # the two samplings really choose different cards
-    for h in runs:
-        generator = LLMGenerator(client=LLMClient(config), warn=print, plan_for=plan_for)
-        found = generator.generate(h, original, StressSuite(target=target))
+    for h, d in zip(runs, diagnoses, strict=True):
+        generator = Generator(LLMClient(config), warn=print)
+        found = generator.candidates(Work(target, original, hotspot=h), d.skills, d.key_skills,
+                                     StressSuite(target=target))
         assert [c.origin for c in found] == ["llm:m#1"]
     assert len(llm_server.chat_requests) == 1
     sent = llm_server.chat_requests[0].text

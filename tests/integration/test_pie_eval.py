@@ -12,9 +12,8 @@ from perfopt.config import Settings
 from perfopt.evals.pie import PieOptions, run_pie
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
-FAST_SETTINGS = Settings(rounds=3, timeout_s=30.0, extra={
-    "stress_budget_s": 4.0, "stress_target_cost_s": 0.2, "stress_max_case_s": 0.5,
-    "case_timeout_s": 5.0})
+FAST_SETTINGS = Settings(rounds=3, timeout_s=30.0, program_stress_budget_s=4.0,
+                         program_stress_cost_s=0.2, program_max_case_s=0.5, case_timeout_s=5.0)
 
 pytestmark = pytest.mark.slow
 

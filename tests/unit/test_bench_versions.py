@@ -17,7 +17,6 @@ from perfopt.errors import UserError
 
 WALL = Settings().replace(
     metric="wall", rounds=3, samples_per_worker=3, min_sample_s=0.005, timeout_s=60.0,
-    extra={"min_samples": 3},
 )
 WORK = "def work(n):\n    s = 0\n    for i in range(n):\n        s += i & 7\n    return s\n"
 

@@ -64,8 +64,9 @@ def test_counts_are_exact_and_a_third_of_the_work_is_a_third(tmp_path: Path) -> 
     # anything min_speedup could mistake for a speedup. Same tree, same path: exact (below).
     assert abs(aa.baseline[0] - aa.candidate[0]) <= 1e-5 * aa.baseline[0]
     assert aa.ci_low == aa.ci_high == aa.speedup and abs(aa.speedup - 1.0) < 1e-5
-    # 4 loops x 9000 steps: tens of instructions per step, start-up (~90 M) excluded
-    assert 1e6 < aa.baseline[0] < 3e7
+    # 4 loops x 9000 steps at 500-1000 Ir each (~18 M on 3.11, ~33 M on 3.10); the
+    # worker's start-up (~220 M) is excluded
+    assert 1e6 < aa.baseline[0] < 5e7
     assert "toggled" in aa.note
     # the original's count is reused from the first comparison (same tree, same inputs)
     third = callgrind.compare_instructions(

@@ -77,8 +77,8 @@ def test_instructions_below_threshold_rejected() -> None:
 
 
 def test_policy_from_settings() -> None:
-    policy = policy_from_settings(Settings().replace(min_speedup=1.2, extra={"min_samples": 3}))
-    assert policy == Policy(min_speedup=1.2, max_wall_slowdown=1.0, min_samples=3)
+    policy = policy_from_settings(Settings().replace(min_speedup=1.2))
+    assert policy == Policy(min_speedup=1.2, max_wall_slowdown=1.0, min_samples=6)
 
 
 # --- instructions and wall together --------------------------------------------------

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from perfopt.generate import LLMGenerator
+from perfopt.generate import Generator
 from perfopt.llm import LLMClient, ModelConfig
 from perfopt.models import Hotspot, StressSuite
 from perfopt.stress import _fn_worker
 from perfopt.stress.functions import FunctionStressOptions, stress_function
+from perfopt.targets.base import Work
 from tests.llm_server import Reply
 from tests.unit.test_stress_functions import function_project
 
@@ -61,12 +62,12 @@ def test_model_conditions_reach_a_slow_branch_the_seeds_never_take(project, tmp_
     client = LLMClient(ModelConfig(model="test-model", base_url=llm_server.base_url,
                                    cache=False))
     warnings: list[str] = []
-    generator = LLMGenerator(client, warnings.append, plan_for=lambda h, d: ())
-    hotspot = Hotspot(seeds.target, 1.0, 1.0, 1.0)
+    generator = Generator(client, warnings.append)
+    work = Work(seeds.target, FUNCTION, hotspot=Hotspot(seeds.target, 1.0, 1.0, 1.0))
 
     with_model = stress_function(
         root, seeds.target, seeds, tmp_path / "model", options=OPTIONS,
-        model=lambda shapes: generator.stress_code(hotspot, FUNCTION, shapes))
+        model=generator.asker(work))
     plain = stress_function(root, seeds.target, seeds, tmp_path / "plain", options=OPTIONS)
 
     assert warnings == [] and len(llm_server.chat_requests) == 1

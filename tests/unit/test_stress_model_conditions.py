@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from perfopt.config import Settings
+from perfopt.generate import Generator
 from perfopt.llm import LLMClient, ModelConfig
-from perfopt.programs.candidates import ProgramLLM
+from perfopt.llm.parse import stress_code_block
+from perfopt.models import Target
 from perfopt.stress import conditions
-from perfopt.stress.conditions import ConditionRunner, code_from_reply, score
+from perfopt.stress.conditions import ConditionRunner, score
 from perfopt.stress.programs import ProgramStressOptions, build_program_suite
+from perfopt.targets.base import Work
 from tests.llm_server import Reply
 
 # Slow only when most values are 7: the grammar search (random, sorted, all-equal, min
@@ -85,8 +87,9 @@ def test_model_conditions_find_the_slow_region(tmp_path: Path, llm_server) -> No
     client = LLMClient(ModelConfig(model="test-model", base_url=llm_server.base_url,
                                    cache=False))
     warnings: list[str] = []
-    llm = ProgramLLM(client, Settings(), warnings.append)
-    code = llm.stress_code(PROGRAM, "python", STATEMENT, ["5\n1 2 3 4 5\n"])
+    llm = Generator(client, warnings.append)
+    work = Work(Target("prog.py"), PROGRAM, statement=STATEMENT, samples=("5\n1 2 3 4 5\n",))
+    code = llm.stress_code(work, "")
     assert code is not None and "def generate" in code and warnings == []
     sent = llm_server.chat_requests[0].text
     assert "a.count(7) * 2 > n" in sent and "1 <= N <= 2000" in sent  # program, statement
@@ -143,26 +146,27 @@ def test_hostile_or_broken_code_turns_the_model_off(tmp_path: Path, monkeypatch)
     assert not broken.active and "does not load" in broken.error
 
 
-def test_code_from_reply_needs_a_generator() -> None:
-    assert code_from_reply("no code here") is None
-    assert code_from_reply("```python\nCONDITIONS = {}\n```") is None
-    assert "def generate" in code_from_reply(GOOD)
+def test_stress_code_block_needs_a_generator() -> None:
+    assert stress_code_block("no code here") is None
+    assert stress_code_block("```python\nCONDITIONS = {}\n```") is None
+    assert "def generate" in (stress_code_block(GOOD) or "")
 
 
 @pytest.mark.slow
 def test_optimize_program_asks_the_model_for_stress_conditions_first(tmp_path: Path,
                                                                        llm_server) -> None:
-    from perfopt.programs import optimize_program
+    from perfopt.commands.optimize import optimize_program
+    from perfopt.events import Silent
+    from perfopt.pipeline import RunOptions
 
     prog, samples = program(tmp_path)
     (samples / "statement.txt").write_text(STATEMENT)
     # the stress request, then the optimize request (a reply without code: no candidate)
     llm_server.push(Reply(GOOD), *[Reply("I cannot improve this.")] * 4)
-    settings = Settings(model="test-model", base_url=llm_server.base_url, cache=False,
-                        rounds=3, timeout_s=30.0,
-                        extra={"stress_budget_s": 6.0, "stress_target_cost_s": 0.2,
-                               "stress_max_case_s": 0.5})
-    run = optimize_program(prog, samples, settings, engine="llm")
+    flags = {"model": "test-model", "base_url": llm_server.base_url, "cache": False,
+             "rounds": 3, "timeout_s": 30.0, "program_stress_budget_s": 6.0,
+             "program_stress_cost_s": 0.2, "program_max_case_s": 0.5}
+    run = optimize_program(prog, samples, flags, RunOptions(), Silent(), engine="llm")
     first = llm_server.chat_requests[0].text
     assert "Find the inputs that make this python program slowest" in first
     assert "a.count(7) * 2 > n" in first and "1 <= N <= 2000" in first

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from perfopt.evals.swefficiency.guards import check_patch, parse_diff
+from perfopt.verify.guards import check_patch, parse_diff
 
 SYMPY = Path(__file__).resolve().parents[2] / "datasets" / "swefficiency" / "sympy"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from perfopt.evals.swefficiency.timing import run_samples, strip_harness, time_trees
+from perfopt.bench.workload import run_samples, strip_harness, time_trees
 
 SYMPY = Path(__file__).resolve().parents[2] / "datasets" / "swefficiency" / "sympy"
 

@@ -63,11 +63,13 @@ class PieReport:
         n = len(done)
         speedups = [p.speedup for p in done]
         refs = [p for p in done if p.reference_speedup is not None]
-        real = [p for p in refs if p.reference_speedup >= OPT_THRESHOLD]
+        ref_speedups = [p.reference_speedup for p in refs if p.reference_speedup is not None]
+        real = [p for p in refs if (p.reference_speedup or 0.0) >= OPT_THRESHOLD]
         # the same, and significantly faster at all (CI above 1.0): noise on a loaded
         # machine puts many 1.0x pairs above 1.10 by chance
         sig = [p for p in real if p.reference_ci is not None and p.reference_ci[0] > 1.0]
-        ratios = [p.speedup / p.reference_speedup for p in refs if p.reference_speedup > 0]
+        ratios = [p.speedup / p.reference_speedup for p in refs
+                  if p.reference_speedup is not None and p.reference_speedup > 0]
         out: dict[str, float | int] = {
             "pairs": len(self.pairs),
             "evaluated": n,
@@ -77,9 +79,8 @@ class PieReport:
             "mean_speedup": statistics.fmean(speedups) if speedups else math.nan,
             "geomean_speedup": _geomean(speedups),
             "reference_measured": len(refs),
-            "reference_mean_speedup": statistics.fmean(p.reference_speedup for p in refs)
-            if refs else math.nan,
-            "reference_geomean_speedup": _geomean([p.reference_speedup for p in refs]),
+            "reference_mean_speedup": statistics.fmean(ref_speedups) if refs else math.nan,
+            "reference_geomean_speedup": _geomean(ref_speedups),
             "reference_real": len(real),  # human speedup >= 1.10x on the stress suite
             "reference_accepted_of_real": sum(bool(p.reference_accepted) for p in real),
             "reference_real_significant": len(sig),

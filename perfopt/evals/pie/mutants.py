@@ -57,9 +57,10 @@ def _sites(source: str, language: str) -> list[tuple[str, int, int, str, str]]:
         line = source[source.rfind("\n", 0, m.start()) + 1:m.start()]
         if language == "cpp" and line.lstrip().startswith("#"):
             continue
-        for new in (value + 1, value - 1):
-            if new >= 0:
-                out.append(("constant", m.start(), m.end(), str(new), f"{value} -> {new}"))
+        for changed in (value + 1, value - 1):
+            if changed >= 0:
+                out.append(("constant", m.start(), m.end(), str(changed),
+                            f"{value} -> {changed}"))
     for m in re.finditer(r"(?<=[\w)\]]) ([+-]=?) (?=[\w(\[])", code):
         op = m.group(1)
         new = op.translate(str.maketrans("+-", "-+"))

@@ -1,7 +1,8 @@
-"""`perfopt eval pie`: every pair through the same stress -> generate -> verify loop.
+"""`perfopt eval pie`: an adapter that turns each pair into a program target and drives the
+one loop (perfopt.pipeline) on it, then scores what the loop returns.
 
-Per pair: a stress suite from the SLOW program (with the statement), the original's
-outputs recorded once, then the engine's candidates through `programs.check_candidate`.
+Per pair: the SLOW program is the target, its samples and statement the inputs; the loop
+stresses it, records its outputs and judges the engine's candidates.
 Engines: offline (codemods), llm (codemods + model, with refinement), reference (the
 human fast program: the verifier's recall), mutants (behaviour-changing mutants of the
 fast program: every one must be rejected). One JSON per pair makes a run resumable.
@@ -10,18 +11,26 @@ fast program: every one must be rejected). One JSON per pair makes a run resumab
 from __future__ import annotations
 
 import json
-import math
 import shutil
 import time
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from perfopt import jsonout
 from perfopt.config import Settings
 from perfopt.errors import UserError
 from perfopt.evals.pie.data import PiePair, load_pairs, select_tests
 from perfopt.evals.pie.metrics import PairResult, PieReport
-from perfopt.models import Candidate, CandidateResult, Target, from_dict, to_dict
+from perfopt.models import (
+    Candidate,
+    CandidateResult,
+    RunResult,
+    StressSuite,
+    from_dict,
+    to_dict,
+)
+from perfopt.targets.base import Work
 
 ENGINES = ("offline", "llm", "reference", "mutants")
 
@@ -42,9 +51,8 @@ class PieOptions:
     # rounds=3 gives critic's 6 samples a side; timing the whole dev split at 6 rounds
     # would take ~10 hours on 2 cores
     settings: Settings = field(default_factory=lambda: Settings(
-        rounds=3, timeout_s=60.0,
-        extra={"stress_budget_s": 20.0, "stress_target_cost_s": 0.3,
-               "stress_max_case_s": 1.0, "case_timeout_s": 10.0}))
+        rounds=3, timeout_s=60.0, program_stress_budget_s=20.0, program_stress_cost_s=0.3,
+        program_max_case_s=1.0, case_timeout_s=10.0))
 
 
 def run_pie(options: PieOptions) -> PieReport:
@@ -67,10 +75,8 @@ def run_pie(options: PieOptions) -> PieReport:
                     for p in pairs)
     report = PieReport(options.engine, results, time.monotonic() - started)
     (out / "report.md").write_text(report.markdown(), encoding="utf-8")
-    summary = {k: None if isinstance(v, float) and math.isnan(v) else v
-               for k, v in report.summary().items()}  # NaN is not JSON
-    (out / "report.json").write_text(json.dumps(
-        {"summary": summary, "pairs": [to_dict(p) for p in results]}, indent=1),
+    (out / "report.json").write_text(jsonout.dumps(
+        {"summary": report.summary(), "pairs": [to_dict(p) for p in results]}, indent=1),
         encoding="utf-8")
     return report
 
@@ -115,7 +121,7 @@ def evaluate_pair(job: tuple[PiePair, PieOptions]) -> PairResult:
     result = replace(result, seconds=round(time.monotonic() - started, 1))
     # the engine is in the file name only to keep runs of different engines apart
     path = _path(Path(options.out_dir), pair, options.engine)
-    path.write_text(json.dumps(to_dict(result), indent=1), encoding="utf-8")
+    path.write_text(jsonout.dumps(to_dict(result), indent=1), encoding="utf-8")
     return result
 
 
@@ -126,68 +132,75 @@ def _row(r: CandidateResult) -> dict:
             "ci": [m.ci_low, m.ci_high] if m else None, "metric": m.metric if m else None}
 
 
+@dataclass
+class _Extra:
+    """The candidates a pair brings to the loop (the human fast program, mutants of it)
+    and what the mutant filter counted: (kept, equivalent to the fast program, invalid)."""
+
+    pair: PiePair
+    options: PieOptions
+    work: Path
+    samples: Path
+    reference: bool
+    mutants: tuple[int, int, int] = (0, 0, 0)
+
+    def __call__(self, work: Work, suite: StressSuite) -> list[Candidate]:
+        out = []
+        if self.reference:
+            out.append(Candidate(work.target, self.pair.fast_code or "", "reference"))
+        if self.options.engine == "mutants":
+            kept, self.mutants = behaviour_changing_mutants(
+                self.pair, self.options, self.work, work, suite, self.samples)
+            out += kept
+        return out
+
+
 def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
-    from perfopt.programs.build import ProgramOptions, build
-    from perfopt.programs.candidates import ProgramLLM, codemod_candidates
-    from perfopt.programs.cases import prepare_baseline
-    from perfopt.programs.optimize import stress_suite, verify_all
+    from perfopt.events import Silent
+    from perfopt.generate import make_generator
+    from perfopt.pipeline import Job, RunOptions, run
+    from perfopt.targets.program import ProgramKind
 
     settings = options.settings
-    popts = ProgramOptions.from_settings(settings)
     lang = pair.language
-    ext = ".py" if lang == "python" else ".cpp"
+    if options.engine == "reference" and not pair.fast_code:
+        return PairResult(pair.pair_id, pair.problem_id, lang, options.engine,
+                          status="skipped", error="no human fast program")
     work.mkdir(parents=True, exist_ok=True)
-    slow = work / f"slow{ext}"
+    slow = work / f"slow{'.py' if lang == 'python' else '.cpp'}"
     slow.write_text(pair.slow_code, encoding="utf-8")
-    target = Target(file=slow.name, language=lang)
     measure_ref = (options.reference if options.reference is not None
                    else options.engine != "mutants") and bool(pair.fast_code)
-    candidates: list[Candidate] = []
-    if options.engine == "offline":
-        candidates = codemod_candidates(pair.slow_code, target)
-    elif options.engine == "reference":
-        if not pair.fast_code:
-            return PairResult(pair.pair_id, pair.problem_id, lang, options.engine,
-                              status="skipped", error="no human fast program")
-    base = PairResult(pair.pair_id, pair.problem_id, lang, options.engine)
-    if not candidates and not measure_ref and options.engine == "offline":
-        return base  # nothing to verify: the original stays, speedup 1.0
     samples = select_tests(pair, work / "tests")
-    built = build(pair.slow_code, lang, work / "original", "original", popts)
     notes: list[str] = []
-    llm = (ProgramLLM.create(settings, Path(options.out_dir), notes.append)
-           if options.engine == "llm" else None)
-    # with a model, its performance-characterizing conditions steer the stressor too
-    suite = stress_suite(slow, built, samples, pair.statement, work / "suite", popts,
-                         llm, notes.append)
-    baseline = prepare_baseline(slow, lang, suite, samples, settings, work, popts, built=built)
-    notes += baseline.notes
-    from perfopt.programs.verify import check_candidate
+    model = (make_generator(settings, Path(options.out_dir), notes.append)
+             if options.engine == "llm" else None)
+    extra = _Extra(pair, options, work, samples, measure_ref)
+    wanted = measure_ref or options.engine == "mutants"
+    job = Job(ProgramKind(slow, samples, pair.statement), settings, str(slow), model=model,
+              codemods=options.engine in ("offline", "llm"), extra=extra if wanted else None)
+    run_result = run(job, RunOptions(), Silent())
+    notes = [*run_result.warnings, *notes]
+    ref = next((r for r in run_result.results if r.candidate.origin == "reference"), None)
+    results = [r for r in run_result.results
+               if r.candidate.origin != "reference" or options.engine == "reference"]
+    return _pair_result(pair, options, results, ref, extra.mutants, run_result, notes)
 
-    ref: CandidateResult | None = None
-    if measure_ref:
-        ref_cand = Candidate(target, pair.fast_code or "", "reference")
-        ref = check_candidate(ref_cand, baseline, settings).result
-    results: list[CandidateResult] = []
-    mutants = (0, 0, 0, 0)
-    if options.engine == "reference" and ref is not None:
-        results = [ref]
-    elif options.engine == "llm":
-        cands = codemod_candidates(pair.slow_code, target)
-        cands += llm.generate(target, pair.slow_code, suite) if llm else []
-        results = verify_all(cands, baseline, settings, suite, llm)
-    elif options.engine == "offline":
-        results = verify_all(candidates, baseline, settings, suite, None)
-    elif options.engine == "mutants":
-        results, mutants = _mutants(pair, options, work, target, suite, samples, baseline)
+
+def _pair_result(pair: PiePair, options: PieOptions, results: list[CandidateResult],
+                 ref: CandidateResult | None, mutants: tuple[int, int, int],
+                 run_result: RunResult, notes: list[str]) -> PairResult:
     accepted = [r for r in results if r.verdict.accepted and r.measurements]
     best = max(accepted, key=lambda r: r.measurements[0].ci_low, default=None)
     gates: dict[str, int] = {}
     for r in results:
         gates[r.verdict.gate] = gates.get(r.verdict.gate, 0) + 1
     ref_m = ref.measurements[0] if ref is not None and ref.measurements else None
+    mutants_accepted = sum(r.verdict.accepted for r in results
+                           if r.candidate.origin.startswith("mutant:"))
+    inputs = max((o.inputs for o in run_result.outcomes), default=0)
     return PairResult(
-        pair.pair_id, pair.problem_id, lang, options.engine,
+        pair.pair_id, pair.problem_id, pair.language, options.engine,
         candidates=len(results), accepted=len(accepted),
         correct=any(r.verdict.gate in ("accepted", "benchmark") for r in results),
         speedup=best.measurements[0].speedup if best else 1.0,
@@ -198,41 +211,43 @@ def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
         reference_gate=ref.verdict.gate if ref is not None else "",
         reference_reason=ref.verdict.reason[:300] if ref is not None else "",
         gates=gates, mutants_kept=mutants[0], mutants_equivalent=mutants[1],
-        mutants_invalid=mutants[2], mutants_accepted=mutants[3],
-        stress_cases=len(suite.cases), notes=tuple(notes)[:10],
+        mutants_invalid=mutants[2], mutants_accepted=mutants_accepted,
+        stress_cases=inputs, notes=tuple(notes)[:10],
         verdicts=tuple(_row(r) for r in results[:40]))
 
 
-def _mutants(pair, options, work, target, suite, samples, slow_baseline):
-    """(verdicts of the behaviour-changing mutants, (kept, equivalent, invalid, accepted))."""
+def behaviour_changing_mutants(pair: PiePair, options: PieOptions, work: Path, slow: Work,
+                               suite: StressSuite, samples: Path
+                               ) -> tuple[list[Candidate], tuple[int, int, int]]:
+    """Mutants of the fast program (PerfForge has none: of the slow one) that behave
+    differently from it on the suite: (those, (kept, equivalent, invalid)). A mutant that
+    matches the fast program everywhere is not a wrong program we could catch."""
     from perfopt.evals.pie.mutants import generate_mutants
-    from perfopt.programs.build import BuildError, build
-    from perfopt.programs.cases import prepare_baseline
-    from perfopt.programs.verify import check_candidate, equivalence
+    from perfopt.events import Silent
+    from perfopt.targets.base import Rejected, Skip
+    from perfopt.targets.program import ProgramKind
 
-    settings = options.settings
-    base = pair.fast_code or pair.slow_code  # PerfForge has no fast program: mutate the slow
-    fast = work / f"fast{Path(target.file).suffix}"
+    base = pair.fast_code or pair.slow_code
+    fast = work / f"fast{Path(slow.target.file).suffix}"
     fast.write_text(base, encoding="utf-8")
-    fast_baseline = prepare_baseline(fast, pair.language, suite, samples, settings,
-                                     work / "fastbase", slow_baseline.options)
-    kept = equivalent = invalid = accepted = 0
-    results = []
-    for k, m in enumerate(generate_mutants(base, pair.language, options.mutants_per_pair,
-                                           options.seed)):
+    kept: list[Candidate] = []
+    equivalent = invalid = 0
+    with ProgramKind(fast, samples).open(options.settings, Silent(), lambda _: None) as session:
+        (fast_work,) = session.targets()
         try:
-            built = build(m.source, pair.language, work / "mutants" / str(k), "mutant",
-                          slow_baseline.options)
-        except BuildError:
-            invalid += 1
-            continue
-        same, _ = equivalence(built, fast_baseline, settings)
-        if same.accepted:
-            equivalent += 1  # behaves like the fast program on every input we have
-            continue
-        kept += 1
-        cand = Candidate(target, m.source, f"mutant:{m.kind}", rationale=m.description)
-        r = check_candidate(cand, slow_baseline, settings, built=built).result
-        accepted += r.verdict.accepted
-        results.append(r)
-    return results, (kept, equivalent, invalid, accepted)
+            fast_baseline = session.record(fast_work, suite)
+        except Skip:  # the fast program runs on none of the inputs: nothing to tell apart
+            return [], (0, 0, 0)
+        for m in generate_mutants(base, pair.language, options.mutants_per_pair, options.seed):
+            cand = Candidate(slow.target, m.source, f"mutant:{m.kind}", rationale=m.description)
+            try:
+                with session.replace(fast_work, cand) as tree:
+                    same = session.compare(tree, fast_baseline)
+            except Rejected:
+                invalid += 1
+                continue
+            if same.accepted:
+                equivalent += 1  # behaves like the fast program on every input we have
+                continue
+            kept.append(cand)
+    return kept, (len(kept), equivalent, invalid)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from perfopt import jsonout
 from perfopt.evals.swefficiency.scoring import (
     PUBLISHED,
     InstanceScore,
@@ -23,12 +24,8 @@ def instance_path(out: Path, engine: str, instance_id: str) -> Path:
 def write_instance(path: Path, score: InstanceScore) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(to_dict(score), indent=1, default=_nan), encoding="utf-8")
+    tmp.write_text(jsonout.dumps(to_dict(score), indent=1, default=str), encoding="utf-8")
     tmp.replace(path)  # a half-written record must never look finished to --resume
-
-
-def _nan(value: object) -> object:
-    return None if isinstance(value, float) and math.isnan(value) else str(value)
 
 
 def read_instance(path: Path) -> InstanceScore | None:

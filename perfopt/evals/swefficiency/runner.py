@@ -13,18 +13,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfopt.bench import workload as timing
 from perfopt.config import Settings
 from perfopt.errors import UserError
 from perfopt.evals.executors import EXECUTORS, run_all
-from perfopt.evals.swefficiency import guards, report, timing, venvs, workspace
+from perfopt.evals.swefficiency import report, venvs, workspace
 from perfopt.evals.swefficiency.instances import Instance, load_instances
-from perfopt.evals.swefficiency.passtests import existing_ids, run_pass_to_pass
 from perfopt.evals.swefficiency.scoring import (
     InstanceScore,
     SuiteScore,
     score_instance,
     score_suite,
 )
+from perfopt.verify import guards
+from perfopt.verify.passtests import existing_ids, run_pass_to_pass
 
 ENGINES = ("expert", "noop", "patch", "offline", "llm")
 RUNNERS = ("local", "docker")

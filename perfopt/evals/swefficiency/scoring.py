@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 # Published figures (see datasets/swefficiency/partial/ and the paper).
-PUBLISHED = {
+PUBLISHED: dict[str, dict[str, float | None]] = {
     "best agent (OpenHands + Claude 3.7 Sonnet)": {"harmonic": 0.00986, "geometric": 0.452,
                                                     "share_sr_ge_1": 0.211},
     "no-op patch": {"harmonic": 0.0011, "geometric": None, "share_sr_ge_1": None},

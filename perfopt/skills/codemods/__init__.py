@@ -102,7 +102,8 @@ def _chain(
             results.append((codemod.skill_id, new))
             applicable.append(codemod)
     if len(results) >= 2:
-        current, applied = source, []
+        current = source
+        applied: list[str] = []
         for codemod in applicable:
             new = check(codemod, current)
             if new is not None:

@@ -6,7 +6,7 @@ function (nested functions included), and anything the analysis cannot classify 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -291,8 +291,8 @@ class Edit(cst.CSTTransformer):
     def __init__(
         self,
         replace: dict[cst.CSTNode, Any] | None = None,
-        before: dict[cst.CSTNode, Sequence[cst.BaseStatement]] | None = None,
-        after: dict[cst.CSTNode, Sequence[cst.BaseStatement]] | None = None,
+        before: Mapping[cst.CSTNode, Sequence[cst.BaseStatement]] | None = None,
+        after: Mapping[cst.CSTNode, Sequence[cst.BaseStatement]] | None = None,
     ) -> None:
         super().__init__()
         self.replace = replace or {}
@@ -313,6 +313,8 @@ class Edit(cst.CSTTransformer):
             for old, new in zip(kept, updated.body, strict=True):
                 inserted = list(self.before.get(old, ()))
                 if inserted:
+                    # a block's statements are simple lines or compound statements
+                    assert isinstance(new, (cst.SimpleStatementLine, cst.BaseCompoundStatement))
                     # blank lines above the statement move above the inserted code;
                     # comments stay with the statement they describe
                     lead = list(new.leading_lines)
@@ -327,7 +329,7 @@ class Edit(cst.CSTTransformer):
 def emit(fn: Function, new_func: cst.FunctionDef, imports: Sequence[str] = ()) -> str:
     """Source of the rewritten definition, preceded by the import lines it needs."""
     have = {fn.module.code_for_node(s.with_changes(leading_lines=())).strip() for s in fn.imports}
-    lines = [s for s in fn.imports]
+    lines: list[cst.BaseStatement] = list(fn.imports)
     for line in imports:
         if line not in have:
             lines.append(stmt(line + "\n"))

@@ -94,7 +94,9 @@ def _plan(fn: Function, name: str, replace: dict[cst.CSTNode, object]) -> bool:
         elif isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is node:
             # a deque raises if mutated while iterated; a list does not
             loop_body = parent.body if isinstance(parent, cst.For) else fn.parents.get(parent)
-            if any(fn.inside(u.node, loop_body) for u in fn.uses[name] if u.node is not node):
+            if loop_body is not None and any(
+                fn.inside(u.node, loop_body) for u in fn.uses[name] if u.node is not node
+            ):
                 return False
         elif not (fn.truthiness(node) or fn.builtin_arg(node, frozenset({"len"}))):
             return False

@@ -73,11 +73,12 @@ def rewrite(def_source: str) -> str | None:
     if not replace:
         return None
     new = fn.func.visit(Edit(replace=replace))
+    assert isinstance(new, cst.FunctionDef)  # Edit replaces nodes inside the def only
     body = list(new.body.body)
     at = 1 if body and _docstring(body[0]) else 0
     lines = [stmt(f"{name} = re.compile({code})\n") for code, name in hoisted.items()]
     new = new.with_changes(body=new.body.with_changes(body=[*body[:at], *lines, *body[at:]]))
-    return emit(fn, new, ["import re"])  # type: ignore[arg-type]
+    return emit(fn, new, ["import re"])
 
 
 def _docstring(node: cst.CSTNode) -> bool:

@@ -97,7 +97,7 @@ class _Rewrite(cst.CSTTransformer):
     def leave_While(self, original: cst.While, updated: cst.While) -> cst.BaseStatement:
         return self._leave(original, updated)
 
-    def _leave(self, original, updated):  # type: ignore[no-untyped-def]
+    def _leave(self, original, updated):
         self.depth -= 1
         if self.depth > 0:
             return updated  # only outermost loops are wrapped

@@ -94,7 +94,8 @@ def detect(source: str, language: str) -> list[Hit]:
             if det.check is not None and not det.check(node):
                 continue
             line = node.start_point[0] + 1
-            text = node.text.decode("utf-8", "replace").strip().splitlines()
+            # text is None only for a node of a tree parsed without its source
+            text = (node.text or b"").decode("utf-8", "replace").strip().splitlines()
             snippet = text[0] if text else ""
             if len(snippet) > MAX_SNIPPET_CHARS:
                 snippet = snippet[: MAX_SNIPPET_CHARS - 3] + "..."

@@ -12,14 +12,15 @@ rewards it (provenance "model"). Without one, the same search runs on its own.
 from __future__ import annotations
 
 import statistics
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.config import Settings
 from perfopt.errors import TargetError
-from perfopt.models import StressSuite, Target
+from perfopt.events import Silent
+from perfopt.generate import Generator
+from perfopt.models import Hotspot, StressSuite, Target
 
 
 @dataclass(frozen=True)
@@ -59,23 +60,26 @@ def stress_target(path: Path, settings: Settings, *, symbol: str | None, inputs:
                   warn: Callable[[str], None] = lambda _: None) -> StressReport:
     """The suite for a program (`inputs` given) or a function (`symbol`). `warn` hears the
     model's troubles (the search goes on without it) and, with no model, how to add one."""
+    from perfopt.generate import ADD_MODEL, make_generator
+
     if not path.exists():
         raise TargetError(f"{path} does not exist; give a program file or a project folder")
     if not settings.model:
-        from perfopt.generate import ADD_MODEL
-
         warn(f"no model configured: stress inputs come from the search alone ({ADD_MODEL})")
+    root = path if path.is_dir() else path.parent
+    model = make_generator(settings, root, warn, then=WITHOUT_MODEL)
     if symbol is None:
-        return _program(path, settings, inputs, statement, out, budget_s, warn)
-    return _function(path, settings, symbol, out, budget_s, warn)
+        return _program(path, settings.replace(program_stress_budget_s=budget_s), inputs,
+                        statement, out, model, warn)
+    return _function(path, settings.replace(stress_budget_s=budget_s), symbol, out, model,
+                     warn)
 
 
 def _program(path: Path, settings: Settings, inputs: Path | None, statement: Path | None,
-             out: Path | None, budget_s: float, warn: Callable[[str], None]) -> StressReport:
-    from perfopt.programs.build import BuildError, ProgramOptions, build, language_of
-    from perfopt.programs.candidates import ProgramLLM
-    from perfopt.programs.optimize import stress_suite
+             out: Path | None, model: Generator | None,
+             warn: Callable[[str], None]) -> StressReport:
     from perfopt.stress import save_suite
+    from perfopt.targets.program import ProgramKind
 
     if not path.is_file():
         raise TargetError(f"{path} is a folder: give a program file, or --symbol FILE::FUNC "
@@ -85,70 +89,36 @@ def _program(path: Path, settings: Settings, inputs: Path | None, statement: Pat
     if statement is None and (inputs / "statement.txt").is_file():
         statement = inputs / "statement.txt"
     text = statement.read_text(encoding="utf-8") if statement else None
-    source = path.read_text(encoding="utf-8")
-    language = language_of(path, source)
-    options = replace(ProgramOptions.from_settings(settings), stress_budget_s=budget_s)
-    llm = ProgramLLM.create(settings, path.parent, warn, then=WITHOUT_MODEL)
-    with tempfile.TemporaryDirectory(prefix="perfopt-stress-") as tmp:
-        try:
-            built = build(source, language, Path(tmp) / "bin", "original", options)
-        except BuildError as exc:
-            raise TargetError(f"{path} does not build: {exc}") from None
-        suite = stress_suite(built.source_file, built, inputs, text, Path(tmp) / "suite",
-                             options, llm=llm, warn=warn)
+    with ProgramKind(path, inputs, text).open(settings, Silent(), warn) as session:
+        (work,) = session.targets()
+        suite = session.stress(work, model.asker(work) if model is not None else None)
         saved = save_suite(suite, out) if out else suite
-        return summarize(str(path), saved, str(out) if out else None,
-                         settings.model if llm is not None else None)
+    return summarize(str(path), saved, str(out) if out else None,
+                     settings.model if model is not None else None)
 
 
 def _function(project: Path, settings: Settings, symbol: str, out: Path | None,
-              budget_s: float, warn: Callable[[str], None]) -> StressReport:
-    from perfopt import profilers, stress
+              model: Generator | None, warn: Callable[[str], None]) -> StressReport:
+    from perfopt import stress
     from perfopt.discover import discover
-    from perfopt.verify.workspace import Workspace
+    from perfopt.targets.function import FunctionKind
 
     file, sep, qualname = symbol.partition("::")
     if not sep or not qualname:
         raise TargetError(f"--symbol {symbol!r}: write it as FILE::QUALNAME, e.g. "
                           "shop/stats.py::sku_frequencies")
     proj = discover(project, {"top": None})
-    target = Target(file=file, qualname=qualname)
     if file not in proj.python_files:
         raise TargetError(f"{file} is not a Python file of {proj.root}")
-    with Workspace.create(proj.root) as base, tempfile.TemporaryDirectory(
-        prefix="perfopt-stress-"
-    ) as tmp:
-        captures = Path(tmp) / "captures"
-        reports = profilers.capture_calls(base.root, proj.workload, [target], captures, settings,
-                                          python=proj.python)
-        seeds = stress.build_suite(target, captures, reports.get(target.key))
-        model = _function_model(settings, proj.root, target, base.root / file, warn)
+    target = Target(file=file, qualname=qualname)
+    with FunctionKind(proj).open(settings, Silent(), warn) as session:
+        (work,) = session.capture([Hotspot(target, self_share=0.0, total_share=0.0, score=0.0)])
         # nothing captured: Hypothesis draws seeds from the type hints, if there are any
-        suite = stress.stress_function(base.root, target, seeds, Path(tmp) / "suite",
-                                       budget_s=budget_s, python=proj.python, model=model)
+        suite = session.stress(work, model.asker(work) if model is not None else None)
         if not suite.cases:
             raise TargetError(f"the workload never called {target.key} and its type hints "
                               "give no valid call; pass --tests or --workload so that it runs")
         saved = stress.save_suite(suite, out) if out else suite
-        return summarize(target.key, saved, str(out) if out else None,
-                         settings.model if model is not None else None)
+    return summarize(target.key, saved, str(out) if out else None,
+                     settings.model if model is not None else None)
 
-
-def _function_model(settings: Settings, root: Path, target: Target, source: Path,
-                    warn: Callable[[str], None]) -> Callable[[str], str | None] | None:
-    """What the function stressor asks for the model's stress code (given the seeds'
-    shapes), or None with no model configured."""
-    from perfopt.generate import LLMGenerator
-    from perfopt.languages import python as pylang
-    from perfopt.llm import LLMClient, ModelConfig
-    from perfopt.models import Hotspot
-
-    config = ModelConfig.from_settings(settings, root)
-    if config is None:
-        return None
-    original_def = pylang.get_function(source.read_text(encoding="utf-8"),
-                                       target.qualname or "")
-    generator = LLMGenerator(client=LLMClient(config), warn=warn, plan_for=lambda *_: (),
-                             then=WITHOUT_MODEL)
-    hotspot = Hotspot(target=target, self_share=0.0, total_share=0.0, score=0.0)
-    return lambda shapes: generator.stress_code(hotspot, original_def, shapes)

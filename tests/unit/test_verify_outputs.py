@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfopt.programs.outputs import first_difference, same_token
+from perfopt.verify.outputs import first_difference, same_token
 
 
 @pytest.mark.parametrize(("a", "b", "same"), [

@@ -1,24 +1,30 @@
-"""Time an instance's workload in its trees, the way the benchmark does.
+"""The repository-workload clock: a workload script timed in whole source trees, the way
+SWE-fficiency does.
 
-The workload script ends with its own `timeit.repeat(...)` and prints; `strip_harness`
-drops those statements (and whatever uses their result) so our runner (`_runner.py`,
-executed by the instance's venv) can time `workload()` itself: one forked child per
-repetition, setup outside the timed region. Trees are timed in interleaved rounds
-(pre, patched, expert, pre, ...) so that drift on a shared machine hits all of them alike.
+The workload script (`setup()` and `workload()`, often ending with its own
+`timeit.repeat(...)` and prints; `strip_harness` drops those statements and whatever uses
+their result) is run by our runner (`_workload_runner.py`, executed by the tree's own
+interpreter), which times `workload()` itself: one forked child per repetition, setup
+outside the timed region. Trees are timed in interleaved rounds (pre, patched, expert,
+pre, ...) so that drift on a shared machine hits all of them alike. `measure_trees` turns
+an original and a candidate tree's samples into a `Measurement`.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfopt.config import Settings
+from perfopt.models import Measurement
 from perfopt.verify import sandbox
 
 MARKER = "@@PERFOPT@@"
-RUNNER = Path(__file__).with_name("_runner.py")
+RUNNER = Path(__file__).with_name("_workload_runner.py")
 _TIMEIT_FUNCS = frozenset({"repeat", "timeit"})
 
 
@@ -73,14 +79,16 @@ def strip_harness(source: str) -> tuple[str, int | None]:
     drop: list[ast.stmt] = []
     repeat: int | None = None
     for stmt in tree.body:
-        calls = [n for n in ast.walk(stmt) if _is_timeit_call(n, funcs, modules)]
+        calls = [n for n in ast.walk(stmt)
+                 if isinstance(n, ast.Call) and _is_timeit_call(n, funcs, modules)]
         if calls or (_names(stmt, ast.Load) & tainted):
             drop.append(stmt)
             tainted |= _names(stmt, ast.Store)
             for call in calls:
                 for kw in call.keywords:
-                    if kw.arg == "repeat" and isinstance(kw.value, ast.Constant):
-                        repeat = int(kw.value.value)
+                    if (kw.arg == "repeat" and isinstance(kw.value, ast.Constant)
+                            and isinstance(kw.value.value, int)):
+                        repeat = kw.value.value
     lines = source.splitlines(keepends=True)
     for stmt in drop:
         end = stmt.end_lineno or stmt.lineno
@@ -146,3 +154,31 @@ def time_trees(python: str, trees: Mapping[str, Path], workload_source: str, wor
         name: Samples(name, tuple(collected[name]), errors[name], module_files[name])
         for name in trees
     }
+
+
+def measure_trees(python: str, original: Path, candidate: Path, workload_source: str,
+                  work: Path, *, package: str, repetitions: int, rounds: int,
+                  settings: Settings) -> Measurement:
+    """The candidate tree against the original on the workload: wall seconds per
+    repetition, the speedup of the means with its bootstrap interval. Raises BenchFailed
+    when either tree's runner fails."""
+    from perfopt.bench.machine import Stamp
+    from perfopt.bench.stats import speedup_ci
+    from perfopt.bench.timing import BenchFailed
+
+    stamp = Stamp(python)
+    started = time.perf_counter()
+    got = time_trees(python, {"original": original, "candidate": candidate}, workload_source,
+                     work, package=package, repetitions=repetitions, rounds=rounds,
+                     timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+    if not (got["original"].ok and got["candidate"].ok):
+        raise BenchFailed("benchmark", "timing failed: " + "; ".join(
+            got["original"].errors + got["candidate"].errors))
+    base, cand = got["original"].samples, got["candidate"].samples
+    point, low, high = speedup_ci(base, cand, settings.confidence)
+    (m,) = stamp.apply((Measurement(
+        metric="wall", baseline=base, candidate=cand, speedup=point, ci_low=low, ci_high=high,
+        confidence=settings.confidence, seconds_spent=time.perf_counter() - started,
+        note=f"{rounds} interleaved runner processes per tree, {len(base)} repetitions of "
+        "the workload each side"),))
+    return m

@@ -1,0 +1,63 @@
+"""`perfopt optimize PATH`: the loop over a project's hot functions, or, with `--inputs`,
+over a whole program that reads stdin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from perfopt.errors import TargetError
+from perfopt.events import Events
+from perfopt.models import RunResult
+from perfopt.pipeline import Job, RunOptions, run
+
+ENGINES = ("auto", "offline", "llm")
+
+
+def optimize_project(path: Path, flags: Mapping[str, Any], options: RunOptions,
+                     events: Events) -> RunResult:
+    from perfopt.discover import discover
+    from perfopt.generate import make_generator
+    from perfopt.targets.function import FunctionKind
+
+    project = discover(path, flags)
+    model = None
+    if not options.show_prompts:
+        model = make_generator(project.settings, project.root, events.warn, note=events.note)
+    job = Job(FunctionKind(project), project.settings, str(project.root), model=model)
+    return run(job, options, events)
+
+
+def read_statement(inputs_dir: Path) -> str | None:
+    for name in ("statement.txt", "statement.md", "problem.txt"):
+        path = Path(inputs_dir) / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace")
+    return None
+
+
+def optimize_program(program: Path, inputs_dir: Path, flags: Mapping[str, Any],
+                     options: RunOptions, events: Events, engine: str = "auto") -> RunResult:
+    """A stdin program: `inputs_dir` holds sample inputs (`input.N.txt` / `*.in`, with
+    `output.N.txt` / `*.out` when known) and optionally `statement.txt`.
+    engine: "offline" (codemods), "llm" (codemods + model), "auto" (llm if configured)."""
+    from perfopt.config import load_settings
+    from perfopt.generate import make_generator
+    from perfopt.targets.program import ProgramKind
+
+    if engine not in ENGINES:
+        raise TargetError(f"unknown engine '{engine}'; use one of {', '.join(ENGINES)}")
+    program, inputs_dir = Path(program).resolve(), Path(inputs_dir).resolve()
+    if not program.is_file():
+        raise TargetError(f"{program} is not a program file; --inputs needs a .py or .cpp file")
+    if not inputs_dir.is_dir():
+        raise TargetError(f"--inputs {inputs_dir} is not a folder of input files")
+    settings = load_settings(program.parent, flags)
+    model = None
+    if engine != "offline":
+        model = make_generator(settings, program.parent, events.warn, note=events.note)
+        if model is None and engine == "llm":
+            raise TargetError("engine llm needs a model: pass --model NAME (and OPENAI_BASE_URL)")
+    kind = ProgramKind(program, inputs_dir, read_statement(inputs_dir))
+    return run(Job(kind, settings, str(program), model=model), options, events)
