@@ -184,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
     stored = json.loads(path.read_text()) if path.is_file() else {}
     commit = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%h %cs"],
                             capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--",
+                            "perfopt"], capture_output=True, text=True).stdout.strip()
+    if dirty:
+        commit += " + uncommitted changes to perfopt/"
     for figure in args.only or FIGURES:
         print(f"== {args.label}: {figure} ({checkout})", flush=True)
         started = time.monotonic()
@@ -224,9 +228,10 @@ def cell(figures: dict, figure: str) -> list[str]:
         if not isinstance(data, dict) or "instances" not in data:
             continue
         for iid, row in sorted(data["instances"].items()):
-            sp = row.get("speedup")
+            sp, ci = row.get("speedup"), row.get("ci")
+            interval = f" [{ci[1]:.2f}, {ci[2]:.2f}]" if ci and None not in ci[1:] else ""
             lines.append(f"{engine} {iid.split('-')[-1]}: {row.get('status')} "
-                         f"{sp:.3f}x" if isinstance(sp, (int, float)) else
+                         f"{sp:.2f}x{interval}" if isinstance(sp, (int, float)) else
                          f"{engine} {iid}: {row.get('status')}")
     return lines or ["(no instances)"]
 
