@@ -42,11 +42,12 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         sandbox.clear_interrupt()
         # Ctrl-C is remembered as well as raised (a KeyboardInterrupt raised inside an
         # at-fork hook is dropped by Python); not where SIGINT is ignored (background jobs)
-        previous = signal.getsignal(signal.SIGINT)
+        previous, previous_hook = signal.getsignal(signal.SIGINT), sys.unraisablehook
         own = (previous is signal.default_int_handler
                and threading.current_thread() is threading.main_thread())
         if own:
             signal.signal(signal.SIGINT, sandbox.on_sigint)
+            sys.unraisablehook = _quiet_interrupts(previous_hook)
         try:
             with contextlib.redirect_stdout(held) if json_mode else contextlib.nullcontext():
                 result = fn(*args, **kwargs)
@@ -81,8 +82,23 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             if own:
                 signal.signal(signal.SIGINT, previous)
+                sys.unraisablehook = previous_hook
 
     return wrapper
+
+
+def _quiet_interrupts(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`hook`, less the KeyboardInterrupt that Python drops when Ctrl-C lands in an at-fork
+    hook while a child starts (it printed "Exception ignored in ... Traceback" under the
+    exit-130 line): the interrupt is remembered (`sandbox.on_sigint`) and stops the run at
+    the next child, so the message is noise."""
+
+    def quiet(unraisable: Any) -> Any:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return None
+        return hook(unraisable)
+
+    return quiet
 
 
 def write_json_error(stdout: TextIO, message: str, exit_code: int,
