@@ -155,9 +155,12 @@ def get_function(source: str, qualname: str) -> str:
     return module.code_for_node(node)
 
 
-def _split_new_def(new_def: str, name: str) -> tuple[list[Any], Any]:
-    """(import statements, the one definition) of a replacement; ValueError otherwise."""
+def _split_new_def(new_def: str, name: str) -> tuple[list[Any], list[Any], Any]:
+    """(import statements, private module constants, the one definition) of a replacement;
+    ValueError otherwise."""
     import libcst as cst
+
+    from perfopt.languages._pyconstants import is_constant_line
 
     try:
         new_module = cst.parse_module(new_def)
@@ -165,19 +168,21 @@ def _split_new_def(new_def: str, name: str) -> tuple[list[Any], Any]:
         message = str(exc.message).splitlines()[0]
         raise ValueError(f"replacement does not parse: line {exc.raw_line}: {message}") from exc
     imports: list[cst.SimpleStatementLine] = []
+    constants: list[cst.SimpleStatementLine] = []
     defs: list[cst.FunctionDef | cst.ClassDef] = []
     for stmt in new_module.body:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             defs.append(stmt)
-        elif isinstance(stmt, cst.SimpleStatementLine) and all(
+        elif (is_import := isinstance(stmt, cst.SimpleStatementLine) and all(
             isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body
-        ):
+        )) or is_constant_line(stmt):
             if defs:
                 raise ValueError("replacement has statements after the definition")
-            imports.append(stmt)
+            (imports if is_import else constants).append(stmt)  # type: ignore[arg-type]
         else:
             raise ValueError(
-                "replacement must hold only import lines and one definition, "
+                "replacement must hold only import lines, private module constants "
+                "(`_NAME = ...`) and one definition, "
                 f"found `{new_module.code_for_node(stmt).strip().splitlines()[0]}`"
             )
     if len(defs) != 1 or defs[0].name.value != name:
@@ -185,20 +190,21 @@ def _split_new_def(new_def: str, name: str) -> tuple[list[Any], Any]:
         raise ValueError(
             f"replacement must hold exactly one definition named '{name}' (found: {names})"
         )
-    return imports, defs[0]
+    return imports, constants, defs[0]
 
 
 def replace_function(source: str, qualname: str, new_def: str) -> str:
     """`source` with `qualname`'s definition swapped for `new_def`; every other byte kept.
 
-    Import lines before the definition in `new_def` go to the top of the module."""
+    Import lines before the definition in `new_def` go to the top of the module, private
+    constants (`_WORD_RE = re.compile(...)`) just above the statement that holds it."""
     import libcst as cst
 
     module = _parse_module(source, "the file")
     target = _find(module, qualname)
     if target is None:
         raise TargetError(f"no function or class '{qualname}' in the file; check the name")
-    imports, new_node = _split_new_def(new_def, qualname.rsplit(".", 1)[-1])
+    imports, constants, new_node = _split_new_def(new_def, qualname.rsplit(".", 1)[-1])
     # keep the original's blank lines / comments above it, plus any comment lines of the new one
     extra = tuple(line for line in new_node.leading_lines if line.comment is not None)
     new_node = new_node.with_changes(leading_lines=(*target.leading_lines, *extra))
@@ -214,6 +220,10 @@ def replace_function(source: str, qualname: str, new_def: str) -> str:
             return self._swap(original_node, updated_node)
 
     module = module.visit(Swap())
+    if constants:
+        from perfopt.languages._pyconstants import add_constants
+
+        module = add_constants(module, new_node, constants, imports)
     if imports:
         module = _add_imports(module, imports)
     return module.code
@@ -259,14 +269,24 @@ def _add_imports(module: cst.Module, imports: list[Any]) -> cst.Module:
     ]
     if not new:
         return module
+    empty = cst.EmptyLine()
+    if last_import >= 0 and _is_future(body[last_import]):
+        # `from __future__ import annotations` stands apart from the imports below it
+        new[0] = new[0].with_changes(leading_lines=(empty,))
     if last_import < 0:
-        empty = cst.EmptyLine()
         if index > 0:  # a blank line between the docstring and the imports
             new[0] = new[0].with_changes(leading_lines=(empty,))
         if index < len(body) and not body[index].leading_lines:
             body[index] = body[index].with_changes(leading_lines=(empty, empty))
     body[index:index] = new
     return module.with_changes(body=body)
+
+
+def _is_future(stmt: Any) -> bool:
+    import libcst as cst
+
+    return any(isinstance(x, cst.ImportFrom) and isinstance(x.module, cst.Name)
+               and x.module.value == "__future__" for x in stmt.body)
 
 
 # --- plain-text helpers --------------------------------------------------------------------

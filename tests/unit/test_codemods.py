@@ -57,28 +57,18 @@ def dedupe(items, banned):
             out.append(x)
     return out
 """
+TYPED_DEDUPE = DEDUPE.replace("banned)", "banned: list[int])")
 
 
-def test_membership_hoists_guarded_set_for_parameter():
-    assert (
-        run("list-membership-to-set", DEDUPE)
-        == """\
-def dedupe(items, banned):
-    out = []
-    try:
-        _banned_set = set(banned) if isinstance(banned, (list, tuple)) else banned
-    except TypeError:
-        _banned_set = banned
-    # scan
-    for x in items:
-        if x not in _banned_set and x not in out:
-            out.append(x)
-    return out
-"""
-    )
+def test_membership_leaves_unknown_parameter_and_sets_annotated_one():
+    # `banned` may be a dict, a set or a str: no guess, and no try/isinstance scaffolding
+    assert run("list-membership-to-set", DEDUPE) is None
+    assert run("list-membership-to-set", TYPED_DEDUPE) == TYPED_DEDUPE.replace(
+        "    # scan", "    banned_set = set(banned)\n    # scan"
+    ).replace("x not in banned", "x not in banned_set")
 
 
-def test_membership_literal_list_local_needs_no_fallback():
+def test_membership_literal_list_local_becomes_a_set_display():
     src = """\
     def f(items):
         allowed = [1, 2, 3]
@@ -92,39 +82,38 @@ def test_membership_literal_list_local_needs_no_fallback():
     """
     assert run("list-membership-to-set", src) == textwrap.dedent("""\
     def f(items):
-        allowed = [1, 2, 3]
+        allowed = {1, 2, 3}
         n = 0
-        _allowed_set = set(allowed)
         while n < 10:
             for x in items:
-                if x in _allowed_set:
+                if x in allowed:
                     n += 1
             n += 1
         return n
     """)
 
 
-def test_membership_fresh_list_keeps_unhashable_fallback():
+def test_membership_fresh_list_of_unknown_items_is_left_alone():
+    # set(pool) could raise on an unhashable item; a try/except fallback is scaffolding
     src = "def f(xs, ys):\n    pool = list(ys)\n    return sum(1 for x in xs if x in pool) + len([x for x in xs])\n"
-    assert run("list-membership-to-set", src) is None  # a comprehension is not a loop statement
+    assert run("list-membership-to-set", src) is None
     src = "def f(xs, ys):\n    pool = list(ys)\n    for x in xs:\n        if x in pool:\n            return x\n"
-    assert "    try:\n        _pool_set = set(pool)\n    except TypeError:\n" in run(
-        "list-membership-to-set", src
-    )
+    assert run("list-membership-to-set", src) is None
 
 
 @pytest.mark.parametrize(
     "src",
     [
+        # (b is annotated: its type is known, so each case refuses for the reason it names)
         # mutated: append / subscript assignment / attribute call not read-only
-        "def f(xs, b):\n    for x in xs:\n        if x in b:\n            b.append(x)\n",
-        "def f(xs, b):\n    for x in xs:\n        if x in b:\n            b[0] = x\n",
+        "def f(xs, b: list[int]):\n    for x in xs:\n        if x in b:\n            b.append(x)\n",
+        "def f(xs, b: list[int]):\n    for x in xs:\n        if x in b:\n            b[0] = x\n",
         # rebound
-        "def f(xs, b):\n    b = list(b)\n    for x in xs:\n        if x in b:\n            return x\n",
+        "def f(xs, b: list[int]):\n    b = list(b)\n    for x in xs:\n        if x in b:\n            return x\n",
         # passed to an unknown call (could mutate or keep it)
-        "def f(xs, b):\n    g(b)\n    for x in xs:\n        if x in b:\n            return x\n",
+        "def f(xs, b: list[int]):\n    g(b)\n    for x in xs:\n        if x in b:\n            return x\n",
         # deleted
-        "def f(xs, b):\n    for x in xs:\n        if x in b:\n            return x\n    del b\n",
+        "def f(xs, b: list[int]):\n    for x in xs:\n        if x in b:\n            return x\n    del b\n",
         # a str keeps substring semantics
         "def f(xs):\n    v = 'aeiou'\n    for x in xs:\n        if x in v:\n            return x\n",
         # already a set
@@ -132,11 +121,11 @@ def test_membership_fresh_list_keeps_unhashable_fallback():
         # assigned inside the loop: no place to hoist
         "def f(xs):\n    for x in xs:\n        v = [x]\n        if x in v:\n            return x\n",
         # not in a loop
-        "def f(x, b):\n    return x in b\n",
+        "def f(x, b: list[int]):\n    return x in b\n",
         # dynamic scope access
-        "def f(xs, b):\n    for x in xs:\n        if x in b:\n            exec('b = 1')\n",
+        "def f(xs, b: list[int]):\n    for x in xs:\n        if x in b:\n            exec('b = 1')\n",
         # name collision with the hoisted name
-        "def f(xs, b):\n    _b_set = 1\n    for x in xs:\n        if x in b:\n            return _b_set\n",
+        "def f(xs, b: list[int]):\n    b_set = 1\n    for x in xs:\n        if x in b:\n            return b_set\n",
     ],
 )
 def test_membership_refuses(src):
@@ -149,12 +138,11 @@ def test_membership_refuses(src):
     st.one_of(
         st.lists(st.integers(-3, 3), max_size=5),
         st.tuples(st.integers(-3, 3), st.integers(-3, 3)),
-        st.text("ab", max_size=3),
-        st.lists(st.lists(st.integers(0, 1), max_size=1), max_size=3),
     ),
 )
 def test_membership_property(items, banned):
-    assert_same(DEDUPE, run("list-membership-to-set", DEDUPE), "dedupe", items, banned)
+    new = run("list-membership-to-set", TYPED_DEDUPE)
+    assert_same(TYPED_DEDUPE, new, "dedupe", items, banned)
 
 
 # --- concat-in-loop-to-join -----------------------------------------------------------
@@ -174,11 +162,11 @@ def test_concat_rewrites_to_join():
         run("concat-in-loop-to-join", RENDER)
         == """\
 def render(rows):
-    _out_parts = []  # result
+    out_parts = []  # result
     for r in rows:
         if r:
-            _out_parts.append(str(r) + "\\n")
-    out = "".join(_out_parts)
+            out_parts.append(str(r) + "\\n")
+    out = "".join(out_parts)
     return out
 """
     )
@@ -187,9 +175,9 @@ def render(rows):
 def test_concat_bytes_and_two_accumulators():
     src = "def f(xs):\n    s = b''\n    for x in xs:\n        s += x\n    n = str()\n    for y in xs:\n        n += y.hex()\n    return s, n\n"
     assert run("concat-in-loop-to-join", src) == (
-        "def f(xs):\n    _s_parts = []\n    for x in xs:\n        _s_parts.append(x)\n"
-        "    s = b''.join(_s_parts)\n    _n_parts = []\n    for y in xs:\n"
-        '        _n_parts.append(y.hex())\n    n = "".join(_n_parts)\n    return s, n\n'
+        "def f(xs):\n    s_parts = []\n    for x in xs:\n        s_parts.append(x)\n"
+        "    s = b''.join(s_parts)\n    n_parts = []\n    for y in xs:\n"
+        '        n_parts.append(y.hex())\n    n = "".join(n_parts)\n    return s, n\n'
     )
 
 
@@ -200,7 +188,8 @@ def test_concat_bytes_and_two_accumulators():
         "def f(xs):\n    s = ''\n    for x in xs:\n        s += x\n    else:\n        s += '!'\n    return s\n",
         "def f(xs):\n    s = ''\n    print(s)\n    for x in xs:\n        s += x\n    return s\n",
         "def f(xs):\n    try:\n        s = ''\n        for x in xs:\n            s += x\n    finally:\n        pass\n    return s\n",
-        "def f(xs):\n    s = 'head'\n    for x in xs:\n        s += x\n    return s\n",
+        # a non-str x: `+=` raises before the next print, the join only after every print
+        "def f(xs):\n    s = 'head'\n    for x in xs:\n        print(x)\n        s += x\n    return s\n",
         "def f(xs, s=''):\n    for x in xs:\n        s += x\n    return s\n",
         "def f(xs):\n    s = ''\n    for x in xs:\n        s = s + x\n    return s\n",
         "def f(xs):\n    s = ''\n    for x in xs:\n        def g():\n            nonlocal s\n            s += x\n        g()\n    return s\n",
@@ -295,7 +284,7 @@ def test_deque_property_fold(xs):
 # --- count-in-loop-to-counter ---------------------------------------------------------
 
 MODE = """\
-def mode(words):
+def mode(words: list[str]):
     best = None
     for w in words:
         if best is None or words.count(w) > words.count(best):
@@ -303,7 +292,7 @@ def mode(words):
     return best
 """
 
-DUPS = "def dups(xs):\n    return [x for x in xs if xs.count(x) > 1]\n"
+DUPS = "def dups(xs: tuple[int, ...]):\n    return [x for x in xs if xs.count(x) > 1]\n"
 
 
 def test_counter_in_for_loop():
@@ -313,14 +302,11 @@ def test_counter_in_for_loop():
 from collections import Counter
 
 
-def mode(words):
+def mode(words: list[str]):
     best = None
-    try:
-        _words_count = Counter(words).__getitem__
-    except TypeError:  # unhashable items
-        _words_count = words.count
+    counts = Counter(words)
     for w in words:
-        if best is None or _words_count(w) > words.count(best):
+        if best is None or counts[w] > words.count(best):
             best = w
     return best
 """
@@ -329,10 +315,14 @@ def mode(words):
 
 def test_counter_in_comprehension():
     assert run("count-in-loop-to-counter", DUPS) == (
-        "from collections import Counter\n\n\ndef dups(xs):\n    try:\n"
-        "        _xs_count = Counter(xs).__getitem__\n    except TypeError:  # unhashable items\n"
-        "        _xs_count = xs.count\n    return [x for x in xs if _xs_count(x) > 1]\n"
+        "from collections import Counter\n\n\ndef dups(xs: tuple[int, ...]):\n"
+        "    counts = Counter(xs)\n    return [x for x in xs if counts[x] > 1]\n"
     )
+    # items of unknown type may be unhashable: Counter would raise where .count scanned,
+    # and a try/except fallback around it is no diff a maintainer merges
+    untyped = DUPS.replace(": tuple[int, ...]", "")
+    assert run("count-in-loop-to-counter", untyped) is None
+    assert run("count-in-loop-to-counter", MODE.replace(": list[str]", "")) is None
 
 
 @pytest.mark.parametrize(
@@ -354,27 +344,29 @@ def test_counter_refuses(src):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.one_of(
-        st.lists(
-            st.one_of(st.integers(-2, 2), st.floats(allow_nan=False), st.booleans()), max_size=8
-        ),
-        st.text("abc", max_size=8),
-        st.lists(st.lists(st.integers(0, 1), max_size=2), max_size=5),
-    )
+    st.lists(st.one_of(st.integers(-2, 2), st.booleans()), max_size=8),
+    st.lists(st.text("abc", max_size=2), max_size=8),
 )
-def test_counter_property(xs):
-    assert_same(DUPS, run("count-in-loop-to-counter", DUPS), "dups", xs)
-    assert_same(MODE, run("count-in-loop-to-counter", MODE), "mode", xs)
+def test_counter_property(ints, words):
+    # inputs as the annotations promise (True == 1 and hash alike: still one key)
+    assert_same(DUPS, run("count-in-loop-to-counter", DUPS), "dups", tuple(ints))
+    assert_same(MODE, run("count-in-loop-to-counter", MODE), "mode", words)
 
 
 # --- sorted-index-to-min-max ----------------------------------------------------------
 
-ENDS = "def ends(xs, d):\n    return sorted(xs)[0], sorted( d.values() )[-1], sorted(xs, key=abs)[0], sorted(xs)[1]\n"
+ENDS = (
+    "def ends(xs, d):\n    if not xs or not d:\n        return None\n"
+    "    return sorted(xs)[0], sorted( d.values() )[-1], sorted(xs, key=abs)[0], sorted(xs)[1]\n"
+)
 
 
 def test_sorted_ends():
+    # [0] is the first minimal element, as min returns; [-1] is the *last* maximal one, which
+    # max only matches for interchangeable items (d's values are unknown): it stays
     assert run("sorted-index-to-min-max", ENDS) == (
-        "def ends(xs, d):\n    return min(xs), max(d.values()), sorted(xs, key=abs)[0], sorted(xs)[1]\n"
+        "def ends(xs, d):\n    if not xs or not d:\n        return None\n"
+        "    return min(xs), sorted( d.values() )[-1], min(xs, key=abs), sorted(xs)[1]\n"
     )
 
 
@@ -436,14 +428,14 @@ def test_append_property(xs):
 # --- registry / apply_all -------------------------------------------------------------
 
 REPORT = """\
-def report(words, stop):
+def report(words: list[str], stop: list[str]):
     text = ""
     queue = list(words)
     while queue:
         w = queue.pop(0)
         if w not in stop:
             text += w + str(words.count(w))
-    return text, sorted(words)[0]
+    return text, sorted(words)[0] if words else None
 """
 
 
@@ -457,7 +449,8 @@ def test_apply_all_lists_each_and_the_combination():
         "list-membership-to-set+concat-in-loop-to-join+list-pop0-to-deque+sorted-index-to-min-max",
     }
     combined = results[max(results, key=len)]
-    assert "popleft()" in combined and "_stop_set" in combined and "min(words)" in combined
+    assert "popleft()" in combined and "stop_set = set(stop)" in combined
+    assert "min(words) if words" in combined
     assert combined.startswith("from collections import deque\n\n\ndef report")
     file_text = f'"""Mod."""\n\nimport os\n\n\n{REPORT}'
     new_file = replace_function(file_text, "report", combined)

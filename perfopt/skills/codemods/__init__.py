@@ -2,10 +2,11 @@
 
 A function codemod takes a dedented definition (as `languages.python.get_function` returns
 it, optionally preceded by import lines) and returns the rewritten definition, preceded by
-any import it needs, or None when it does not apply or a precondition fails. A program
-codemod takes a whole file (a Python script or a C++ translation unit) and returns the
-whole rewritten file. Codemods refuse rather than risk a change in behaviour; verify still
-checks every result.
+any import it needs (and any private module constant it hoists, `_WORD_RE = re.compile(...)`,
+which languages.python.replace_function puts above the function), or None when it does not
+apply or a precondition fails. A program codemod takes a whole file (a Python script or a
+C++ translation unit) and returns the whole rewritten file. Codemods refuse rather than risk
+a change in behaviour; verify still checks every result.
 """
 
 from __future__ import annotations
@@ -37,11 +38,15 @@ def _registry() -> dict[str, Codemod]:
         dict_get,
         fast_stdin,
         heapq_topk,
+        len_list,
+        local_alias,
         main_locals,
         membership_set,
+        pair_count,
         pop0_deque,
         precompile_regex,
         print_join,
+        seen_dedupe,
         sorted_minmax,
     )
 
@@ -50,15 +55,19 @@ def _registry() -> dict[str, Codemod]:
     modules = (
         main_locals,
         membership_set,
+        seen_dedupe,
         concat_join,
         pop0_deque,
         count_counter,
+        pair_count,
         sorted_minmax,
+        len_list,
         append_comprehension,
         heapq_topk,
         dict_get,
         precompile_regex,
         bit_count,
+        local_alias,  # last function codemod: it aliases what the others leave
         fast_stdin,
         print_join,
         cpp_endl,

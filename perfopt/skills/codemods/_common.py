@@ -46,6 +46,14 @@ PURE_BUILTINS = frozenset(
 )
 # methods of list/tuple/str that never mutate their receiver
 READONLY_METHODS = frozenset({"count", "index", "copy", "startswith", "endswith", "find"})
+# calls with no side effect, whose result depends on their arguments alone (see `pure`)
+_PURE_CALLS = frozenset(
+    {"len", "str", "int", "float", "abs", "round", "tuple", "frozenset", "ord", "chr", "bool"}
+)
+_PURE_METHODS = frozenset(
+    "lower upper casefold title capitalize swapcase strip lstrip rstrip replace join center"
+    " ljust rjust zfill removeprefix removesuffix expandtabs".split()
+)
 # calls that can read or rebind locals behind the analysis' back
 DYNAMIC_CALLS = frozenset({"eval", "exec", "locals", "vars", "globals", "__import__"})
 LOOPS = (cst.For, cst.While)
@@ -164,6 +172,37 @@ class Function:
         parent = self.parents.get(stmt)
         return parent if isinstance(parent, cst.IndentedBlock) else None
 
+    def reaching(self, node: cst.Name) -> cst.Name | None:
+        """The binding every path to the load `node` passes last, when that is evident: a
+        plain `x = ...` earlier in an enclosing block, or the target of the enclosing
+        `for x in ...` (the loop rebinds it before each pass); else None."""
+        name = node.value
+        if not self.safe_name(name) or not any(u.node is node for u in self.loads(name)):
+            return None
+        binds = [u.node for u in self.bindings(name)]
+        child: cst.CSTNode | None = self.statement_of(node)
+        if child is None or any(self.inside(b, child) for b in binds):
+            return None
+        for parent in self.ancestors(child):
+            if isinstance(parent, cst.IndentedBlock):
+                body: list[cst.CSTNode] = list(parent.body)
+                earlier = body[: body.index(child)]
+                for line in reversed(earlier):
+                    found = [b for b in binds if self.inside(b, line)]
+                    if found:  # the line itself must bind it, not a block nested in it
+                        plain = len(found) == 1 and self.statement_of(found[0]) is line
+                        return found[0] if plain and _assigned(self, found[0]) else None
+            elif isinstance(parent, cst.For) and child is parent.body:
+                target = parent.target
+                if isinstance(target, cst.Name) and target.value == name:
+                    return target
+            if parent is self.func or isinstance(parent, SCOPE_BOUNDARIES):
+                return None
+            if any(self.inside(b, parent) and not self.inside(b, child) for b in binds):
+                return None  # bound beside the path: in a test, a handler, a later pass
+            child = parent
+        return None
+
     def precedes(self, first: cst.CSTNode, later: cst.CSTNode) -> bool:
         """True when statement `first` runs before `later` every time `later` runs: `first`
         sits earlier in a block that encloses `later`."""
@@ -251,8 +290,67 @@ class Function:
         return isinstance(parent, (cst.Element, cst.Tuple, cst.List)) and self._stored(parent)
 
 
+def pure(fn: Function, node: cst.BaseExpression) -> bool:
+    """True when evaluating `node` twice or once makes no difference: names, attribute and
+    subscript reads, literals, arithmetic, and a few side-effect free builtins and str
+    methods."""
+    if isinstance(node, (cst.Name, cst.Integer, cst.Float, cst.SimpleString)):
+        return True
+    if isinstance(node, cst.Attribute):
+        return pure(fn, node.value)
+    if isinstance(node, cst.Subscript):
+        return pure(fn, node.value) and all(
+            isinstance(e.slice, cst.Index) and pure(fn, e.slice.value) for e in node.slice
+        )
+    if isinstance(node, cst.Tuple):
+        return all(isinstance(e, cst.Element) and pure(fn, e.value) for e in node.elements)
+    if isinstance(node, cst.UnaryOperation):
+        return pure(fn, node.expression)
+    if isinstance(node, cst.BinaryOperation):
+        return pure(fn, node.left) and pure(fn, node.right)
+    if not isinstance(node, cst.Call):
+        return False
+    func = node.func
+    if isinstance(func, cst.Name):
+        ok = func.value in _PURE_CALLS and fn.is_local_builtin(func.value)
+    elif isinstance(func, cst.Attribute):
+        ok = func.attr.value in _PURE_METHODS and pure(fn, func.value)
+    else:
+        ok = False
+    return ok and all(a.keyword is None and not a.star and pure(fn, a.value) for a in node.args)
+
+
+def exceptions_escape(fn: Function, node: cst.CSTNode) -> bool:
+    """True when an exception raised at `node` leaves the function, so that no local state
+    it interrupted can be observed: no try around it, and no `with` other than
+    `with open(...)` (which never swallows an exception)."""
+    for parent in fn.ancestors(node):
+        if parent is fn.func:
+            return True
+        if isinstance(parent, (cst.Try, cst.TryStar)):
+            return False
+        if isinstance(parent, cst.With):
+            for item in parent.items:
+                func = item.item.func if isinstance(item.item, cst.Call) else None
+                if not (isinstance(func, cst.Name) and func.value == "open"):
+                    return False
+            if fn.bindings("open"):
+                return False
+    return True
+
+
+def _assigned(fn: Function, node: cst.Name) -> bool:
+    """`node` is the whole target of a one-target assignment: `node = value`."""
+    target = fn.parents.get(node)
+    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+    return isinstance(assign, cst.Assign) and len(assign.targets) == 1
+
+
 def parse_function(source: str) -> Function | None:
-    """The analysed definition, or None unless `source` is imports + one `def`."""
+    """The analysed definition, or None unless `source` is imports + one `def` (private
+    module constants that an earlier codemod hoisted may sit between them)."""
+    from perfopt.languages._pyconstants import is_constant_line
+
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError:
@@ -261,10 +359,7 @@ def parse_function(source: str) -> Function | None:
     if not body or not isinstance(body[-1], cst.FunctionDef):
         return None
     for stmt in body[:-1]:
-        if not (
-            isinstance(stmt, cst.SimpleStatementLine)
-            and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-        ):
+        if not (_import_line(stmt) or is_constant_line(stmt)):
             return None
     return Function(source)
 
@@ -330,9 +425,11 @@ def emit(fn: Function, new_func: cst.FunctionDef, imports: Sequence[str] = ()) -
     """Source of the rewritten definition, preceded by the import lines it needs."""
     have = {fn.module.code_for_node(s.with_changes(leading_lines=())).strip() for s in fn.imports}
     lines: list[cst.BaseStatement] = list(fn.imports)
+    at = 1 + max((i for i, s in enumerate(lines) if _import_line(s)), default=-1)
     for line in imports:
         if line not in have:
-            lines.append(stmt(line + "\n"))
+            lines.insert(at, stmt(line + "\n"))  # imports before any hoisted constant
+            at += 1
             have.add(line)
     if lines:
         blank = (cst.EmptyLine(), cst.EmptyLine())
@@ -341,6 +438,12 @@ def emit(fn: Function, new_func: cst.FunctionDef, imports: Sequence[str] = ()) -
     else:
         new_func = new_func.with_changes(leading_lines=())
     return fn.module.with_changes(body=[*lines, new_func], header=(), footer=()).code
+
+
+def _import_line(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.SimpleStatementLine) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in node.body
+    )
 
 
 def free_name(fn: Function, wanted: str) -> str | None:

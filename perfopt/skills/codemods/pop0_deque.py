@@ -10,7 +10,11 @@ SKILL_ID = "list-pop0-to-deque"
 IMPORT = "from collections import deque"
 
 # list methods whose deque namesake behaves the same (pop/insert only in the forms below)
-_SAME_METHODS = frozenset({"append", "extend", "clear", "count"})
+_SAME_METHODS = frozenset({"append", "extend", "clear", "count", "index", "remove", "reverse"})
+# builtins that read the queue once, start to end, and build their own result
+_CONSUMERS = frozenset(
+    {"len", "sorted", "list", "tuple", "set", "frozenset", "sum", "min", "max", "any", "all"}
+)
 
 
 def _is_zero(arg: cst.Arg) -> bool:
@@ -23,7 +27,8 @@ def _is_zero(arg: cst.Arg) -> bool:
 
 
 def _end_index(node: cst.Subscript) -> bool:
-    """`q[0]` or `q[-1]`: indexing a deque at its ends is O(1) and means the same."""
+    """`q[0]`, `q[-1]` (any constant index): a deque indexes the same way, O(1) at the
+    ends; a slice or a variable index (O(n) in a deque's middle) is refused."""
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return False
     value = node.slice[0].slice.value
@@ -37,34 +42,71 @@ def _initial(fn: Function, value: cst.BaseExpression) -> cst.BaseExpression | No
     call = cst.Call(func=cst.Name("deque"))
     if isinstance(value, cst.List):
         return call if not value.elements else call.with_changes(args=[cst.Arg(value)])
-    if isinstance(value, cst.ListComp):
-        return call.with_changes(args=[cst.Arg(value)])
-    if (
-        isinstance(value, cst.Call)
-        and isinstance(value.func, cst.Name)
-        and value.func.value == "list"
-        and fn.is_local_builtin("list")
-        and len(value.args) <= 1
-        and all(a.keyword is None and not a.star for a in value.args)
-    ):
+    if isinstance(value, cst.ListComp):  # deque(x for x in xs): no list built first
+        generator = cst.GeneratorExp(elt=value.elt, for_in=value.for_in, lpar=(), rpar=())
+        return call.with_changes(args=[cst.Arg(generator)])
+    if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name)):
+        return None
+    name = value.func.value
+    if not fn.is_local_builtin(name) or any(a.star for a in value.args):
+        return None
+    positional = [a for a in value.args if a.keyword is None]
+    if name == "list" and len(value.args) == len(positional) <= 1:
         return value.with_changes(func=cst.Name("deque"))
+    if name == "sorted" and len(positional) == 1:
+        return call.with_changes(args=[cst.Arg(value)])  # a fresh list, sorted
     return None
+
+
+def _deque_annotation(node: cst.Annotation) -> cst.Annotation | None:
+    """`deque[T]` for `list[T]` / `List[T]`, `deque` for `list`."""
+    value = node.annotation
+    if isinstance(value, cst.Name) and value.value in ("list", "List"):
+        return node.with_changes(annotation=cst.Name("deque"))
+    if isinstance(value, cst.Subscript) and isinstance(value.value, cst.Name):
+        if value.value.value in ("list", "List"):
+            return node.with_changes(annotation=value.with_changes(value=cst.Name("deque")))
+    return None
+
+
+def _binding(
+    fn: Function, name: str, edits: dict[cst.CSTNode, object]
+) -> cst.BaseExpression | None:
+    """The list the single `name = [...]` (or `name: list[T] = [...]`) binds; its
+    annotation edit goes into `edits`."""
+    binds = [b for b in fn.bindings(name) if not _extended(fn, b.node)]
+    if len(binds) != 1 or binds[0].kind != "store":
+        return None
+    target = fn.parents.get(binds[0].node)
+    if isinstance(target, cst.AnnAssign) and target.target is binds[0].node:
+        annotation = _deque_annotation(target.annotation)
+        if annotation is None or target.value is None:
+            return None
+        edits[target.annotation] = annotation
+        return target.value
+    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
+        return None
+    return assign.value
+
+
+def _extended(fn: Function, node: cst.Name) -> bool:
+    """`q += items`: a list and a deque both extend themselves in place by any iterable."""
+    aug = fn.parents.get(node)
+    return isinstance(aug, cst.AugAssign) and aug.target is node and isinstance(
+        aug.operator, cst.AddAssign
+    )
 
 
 def _plan(fn: Function, name: str, replace: dict[cst.CSTNode, object]) -> bool:
     if name in fn.params or not fn.safe_name(name):
         return False
-    binds = fn.bindings(name)
-    if len(binds) != 1 or binds[0].kind != "store":
+    edits: dict[cst.CSTNode, object] = {}
+    value = _binding(fn, name, edits)
+    initial = _initial(fn, value) if value is not None else None
+    if value is None or initial is None:
         return False
-    target = fn.parents.get(binds[0].node)
-    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
-        return False
-    initial = _initial(fn, assign.value)
-    if initial is None:
-        return False
-    edits: dict[cst.CSTNode, object] = {assign.value: initial}
+    edits[value] = initial
     fifo = False
     for use in fn.loads(name):
         node = use.node
@@ -85,8 +127,10 @@ def _plan(fn: Function, name: str, replace: dict[cst.CSTNode, object]) -> bool:
             elif not (attr in _SAME_METHODS or (attr == "pop" and not args)):
                 return False
         elif isinstance(parent, cst.Subscript) and parent.value is node:
-            if not _end_index(parent) or fn._stored(parent):
-                return False
+            if not _end_index(parent):
+                return False  # q[i] / q[0] = x / del q[0]: a deque does all three alike
+            deleted = isinstance(fn.parents.get(parent), cst.Del)
+            fifo |= deleted and _is_zero(cst.Arg(parent.slice[0].slice.value))  # type: ignore[attr-defined]
         elif isinstance(parent, cst.ComparisonTarget) and isinstance(
             parent.operator, (cst.In, cst.NotIn)
         ):
@@ -98,11 +142,17 @@ def _plan(fn: Function, name: str, replace: dict[cst.CSTNode, object]) -> bool:
                 fn.inside(u.node, loop_body) for u in fn.uses[name] if u.node is not node
             ):
                 return False
-        elif not (fn.truthiness(node) or fn.builtin_arg(node, frozenset({"len"}))):
+        elif not (fn.truthiness(node) or _consumed(fn, node)):
             return False
     if fifo:
         replace.update(edits)
     return fifo
+
+
+def _consumed(fn: Function, node: cst.Name) -> bool:
+    """`len(q)`, `sorted(q)`, `list(q)`...: read once, no key function that could mutate it."""
+    call = fn.parents.get(fn.parents.get(node))  # type: ignore[arg-type]
+    return fn.builtin_arg(node, _CONSUMERS) and isinstance(call, cst.Call) and len(call.args) == 1
 
 
 def rewrite(def_source: str) -> str | None:
