@@ -21,6 +21,7 @@ else:  # the backport, a dependency on 3.10
 from perfopt.errors import ConfigError
 
 PROFILERS = ("auto", "py-spy", "cprofile")
+SANDBOXES = ("auto", "strict", "basic", "off")  # perfopt.verify.jail.LEVELS
 METRICS = ("auto", "wall", "instructions")
 DEFAULT_CXX_FLAGS = ("-std=gnu++17", "-O3", "-march=native")  # PIE times C++ at -O3
 
@@ -40,6 +41,10 @@ class Settings:
     max_captures: int = 20  # real calls recorded per hotspot
     stress_budget_s: float = 10.0  # per hotspot: scaled/sweep inputs beyond the captured ones
     stress_call_s: float = 0.05  # grow generated inputs until one call costs about this
+    # compare-only inputs (equivalence, never timed): the stress plans grown until one call
+    # of the original costs this (0: none), within compare_budget_s per hotspot
+    compare_call_s: float = 0.5
+    compare_budget_s: float = 10.0
     # stdin programs (optimize --inputs, eval pie)
     program_stress_budget_s: float = 60.0  # per program: the stressor's search
     program_stress_cost_s: float = 1.0  # grow a program's input until one run costs this
@@ -54,7 +59,15 @@ class Settings:
     min_speedup: float = 1.05  # lower bound of the speedup CI must reach this
     confidence: float = 0.95
     timeout_s: float = 300.0  # one sandboxed process (a test run, a timing worker)
+    # a candidate's process (compare, tests, timing worker, program run) is stopped past
+    # factor x the original's seconds on the same work + floor (capped by timeout_s)
+    candidate_timeout_factor: float = 10.0
+    candidate_timeout_floor_s: float = 2.0
     memory_mb: int = 4096  # address-space limit of a sandboxed process
+    # confinement of candidate and model code (perfopt/verify/jail.py): auto | strict |
+    # basic | off; auto = strict where bubblewrap works here, else basic with a warning
+    sandbox: str = "auto"
+    pass_env: tuple[str, ...] = ()  # environment names or globs jailed processes also get
     min_sample_s: float = 0.02  # loop calibration target for one timing sample
     rounds: int = 6  # interleaved ABBA rounds (each round = 2 baseline + 2 candidate workers)
     samples_per_worker: int = 5
@@ -70,7 +83,8 @@ class Settings:
     max_tokens: int = 4096
     candidates: int = 2  # LLM candidates per target
     refine_rounds: int = 2
-    llm_timeout_s: float = 120.0
+    llm_timeout_s: float = 120.0  # one try of a model request
+    llm_total_timeout_s: float = 60.0  # one request, all its tries and waits together
     concurrency: int = 4
     token_budget: int = 200_000
     price_per_mtok_in: float | None = None
@@ -91,6 +105,7 @@ ENV_VARS = {
     "PERFOPT_BASE_URL": "base_url",
     "PERFOPT_MIN_SPEEDUP": "min_speedup",
     "PERFOPT_TIMEOUT_S": "timeout_s",
+    "PERFOPT_SANDBOX": "sandbox",
 }
 
 
@@ -149,9 +164,10 @@ def _coerce(name: str, value: Any, where: str) -> Any:
 
 POSITIVE = ("timeout_s", "min_sample_s", "llm_timeout_s", "measure_budget_s", "stress_call_s",
             "program_stress_cost_s", "program_max_case_s", "case_timeout_s",
-            "compile_timeout_s")
+            "compile_timeout_s", "candidate_timeout_floor_s", "llm_total_timeout_s")
 NOT_NEGATIVE = ("stress_budget_s", "program_stress_budget_s", "abs_tol", "rel_tol",
-                "refine_rounds", "token_budget", "temperature")
+                "refine_rounds", "token_budget", "temperature", "compare_call_s",
+                "compare_budget_s")
 AT_LEAST_ONE = ("top", "rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency",
                 "max_captures", "max_tokens")
 
@@ -162,6 +178,8 @@ def validate(settings: Settings) -> Settings:
         problems.append("min_speedup must be >= 1.0 (e.g. 1.05)")
     if not 0.5 < settings.confidence < 1.0:
         problems.append("confidence must be between 0.5 and 1 (e.g. 0.95)")
+    if settings.sandbox not in SANDBOXES:
+        problems.append(f"sandbox must be one of {', '.join(SANDBOXES)}")
     if settings.profiler not in PROFILERS:
         problems.append(f"profiler must be one of {', '.join(PROFILERS)}")
     if settings.metric not in METRICS:
@@ -172,6 +190,9 @@ def validate(settings: Settings) -> Settings:
     for name in NOT_NEGATIVE:
         if getattr(settings, name) < 0:
             problems.append(f"{name} must be >= 0")
+    if settings.candidate_timeout_factor < 1.0:
+        problems.append("candidate_timeout_factor must be >= 1 (e.g. 10): a candidate as "
+                        "slow as the original must not be stopped")
     for name in AT_LEAST_ONE:
         if getattr(settings, name) < 1:
             problems.append(f"{name} must be >= 1")

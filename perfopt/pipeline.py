@@ -32,6 +32,7 @@ from perfopt.models import (
 )
 from perfopt.skills.plan import Diagnosis, diagnose
 from perfopt.targets.base import Kind, Session, Skip, Work
+from perfopt.verify.jail import announce
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ def run(job: Job, options: RunOptions, events: Events) -> RunResult:
         state.warnings.append(text)
         events.warn(text)
 
+    # candidate code confined: one line where it is not fully (strict that cannot work
+    # here is a UserError before any work)
+    notice = announce(job.settings.sandbox)
+    if notice:
+        warn(notice)
     patch = ""
     applied: list[str] = []
     hotspots: list[Hotspot] = []
@@ -173,7 +179,7 @@ def best_per_target(results: list[CandidateResult]) -> list[CandidateResult]:
 def _report(session: Session, state: _Run, options: RunOptions,
             warn: Callable[[str], None]) -> tuple[str, list[str]]:
     """The accepted candidates, combined: the patch, and the files written with --apply."""
-    from perfopt.verify.workspace import atomic_write
+    from perfopt.verify.writes import write_files, write_output
 
     files, verdict = session.combine(best_per_target(state.results))
     if verdict is not None and not verdict.accepted:
@@ -183,18 +189,23 @@ def _report(session: Session, state: _Run, options: RunOptions,
     patch = "".join(unified_diff(rel, session.original_text(rel), text)
                     for rel, text in sorted(files.items()))
     if options.patch_file is not None and patch:
-        atomic_write(options.patch_file, patch)
-    applied: list[str] = []
-    if options.apply:
-        for rel, text in sorted(files.items()):
-            dest = session.destination(rel)
-            # never overwrite an edit the user made while perfopt was running
-            if dest.read_text(encoding="utf-8") != session.original_text(rel):
-                warn(f"{rel} changed while perfopt ran; not applied (rerun perfopt)")
-                continue
-            atomic_write(dest, text)
-            applied.append(rel)
-    return patch, applied
+        write_output(options.patch_file, patch, "--patch")
+    if not options.apply:
+        return patch, []
+    ready: list[tuple[str, Path, str]] = []
+    for rel, text in sorted(files.items()):
+        dest = session.destination(rel)
+        # never overwrite an edit the user made while perfopt was running
+        try:
+            current = dest.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            current = None
+        if current != session.original_text(rel):
+            warn(f"{rel} changed while perfopt ran; not applied (rerun perfopt)")
+            continue
+        ready.append((rel, dest, text))
+    write_files([(dest, text) for _, dest, text in ready])
+    return patch, [rel for rel, _, _ in ready]
 
 
 def unified_diff(rel: str, old: str, new: str) -> str:

@@ -51,8 +51,15 @@ from perfopt.bench.timing import BenchFailed, worker_command
 from perfopt.config import Settings
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail, jail_for
+from perfopt.verify.limits import Limit, candidate_limit
 
 TOGGLE = "sys_call_tracing"
+# The original's count run, estimated from its native seconds (both sides are counted at
+# once, so its own time is not known when the candidate starts): 67x measured above, ~2 s
+# to start CPython under valgrind.
+VALGRIND_SLOWDOWN = 70.0
+VALGRIND_START_S = 2.0
 
 # Counts already taken in this process, by everything that decides them (tree path,
 # target source, payload bytes, loops, interpreter): every candidate of a target is
@@ -95,16 +102,29 @@ def _env() -> dict[str, str]:
     return sandbox.scrubbed_env({"PYTHONHASHSEED": "0"})
 
 
+def counting_limit(native_s: float, settings: Settings) -> Limit:
+    """A candidate's count run limit: from the original's native seconds of the counted
+    calls (`native_s`, warm-up loop included), as valgrind would run them."""
+    estimate = VALGRIND_START_S + VALGRIND_SLOWDOWN * native_s
+    return candidate_limit(estimate, settings,
+                           f"estimated under valgrind ({VALGRIND_SLOWDOWN:g} x its "
+                           f"{native_s:.3f} s native + {VALGRIND_START_S:g} s start)")
+
+
 def _one_run(
-    cmd: list[str], root: Path, settings: Settings, side: str, out_file: Path, toggle: str | None
+    cmd: list[str], root: Path, settings: Settings, side: str, out_file: Path, toggle: str | None,
+    limit: Limit | None = None,
 ) -> int:
     proc = sandbox.run(
         [*callgrind_prefix(out_file, toggle), *cmd],
         cwd=root,
-        timeout_s=settings.timeout_s,
+        timeout_s=settings.timeout_s if limit is None else limit.seconds,
         memory_mb=settings.memory_mb,
         env=_env(),
+        jail=jail_for(settings, out_file.parent),
     )
+    if proc.timed_out and limit is not None:
+        raise BenchFailed("timeout", limit.reason(f"counting instructions of the {side}"))
     if proc.timed_out:
         raise BenchFailed(
             "timeout", f"counting instructions of the {side} took over {settings.timeout_s:g} s"
@@ -127,14 +147,15 @@ def count_function(
     side: str,
     *,
     toggle: str = TOGGLE,
+    limit: Limit | None = None,
 ) -> tuple[int, str]:
     """Instructions of `loops` loops over the cases in `cases_file`; and how they were had
-    ("toggled" or "differenced")."""
+    ("toggled" or "differenced"). `limit` stops each valgrind run (else timeout_s)."""
     key = _cache_key(root, target, suite, cases_file, loops, toggle)
     if key in _COUNTS:
         return _COUNTS[key]
     _COUNTS[key] = result = _count_function(
-        root, target, suite, cases_file, loops, settings, side, toggle
+        root, target, suite, cases_file, loops, settings, side, toggle, limit
     )
     return result
 
@@ -164,6 +185,7 @@ def _count_function(
     settings: Settings,
     side: str,
     toggle: str,
+    limit: Limit | None = None,
 ) -> tuple[int, str]:
     with tempfile.TemporaryDirectory(prefix="perfopt-callgrind-") as tmp:
         out = Path(tmp)
@@ -172,7 +194,7 @@ def _count_function(
             cmd = worker_command(
                 root, target, suite, cases_file, "--instructions", "--loops", str(n)
             )
-            return _one_run(cmd, root, settings, side, out / name, tog)
+            return _one_run(cmd, root, settings, side, out / name, tog, limit)
 
         total = run(loops, "toggled.out", toggle)
         if total > 0:
@@ -197,11 +219,15 @@ def compare_instructions(
     settings: Settings,
     *,
     toggle: str = TOGGLE,
+    native_s: float | None = None,
 ) -> Measurement:
-    """Both sides counted at once (counts do not depend on load; two cores halve the wait)."""
+    """Both sides counted at once (counts do not depend on load; two cores halve the wait).
+    `native_s`: the original's native seconds of the counted calls, which bound the
+    candidate's runs (`counting_limit`); None: timeout_s does."""
     if target.qualname is None:
         raise BenchFailed("benchmark", "instruction counts of a function need a qualname")
     started = time.perf_counter()
+    limit = None if native_s is None else counting_limit(native_s, settings)
     with tempfile.TemporaryDirectory(prefix="perfopt-instr-") as tmp:
         from perfopt.verify.loader import write_cases_file
 
@@ -210,7 +236,7 @@ def compare_instructions(
             futures = [
                 pool.submit(
                     count_function, root, target, suite, cases_file, loops, settings, side,
-                    toggle=toggle,
+                    toggle=toggle, limit=limit if side == "candidate" else None,
                 )
                 for root, side in ((baseline_root, "original"), (candidate_root, "candidate"))
             ]
@@ -239,10 +265,11 @@ def program_instructions(
     cwd: Path,
     timeout_s: float = 300.0,
     memory_mb: int | None = 4096,
+    jail: Jail | None = None,
 ) -> int:
     """Instructions of a whole program run on `stdin_bytes` (full collection: a compiled
-    program's start-up is small and the same for both versions). Build it without
-    -march=native, or valgrind stops on the first AVX-512 instruction."""
+    program's start-up is small and the same for both versions), in `jail` when given.
+    Build it without -march=native, or valgrind stops on the first AVX-512 instruction."""
     with tempfile.TemporaryDirectory(prefix="perfopt-callgrind-") as tmp:
         out = Path(tmp) / "program.out"
         proc = sandbox.run(
@@ -252,6 +279,7 @@ def program_instructions(
             memory_mb=memory_mb,
             env=_env(),
             stdin=stdin_bytes,
+            jail=None if jail is None else jail.allowing(tmp),
         )
         if proc.timed_out:
             raise BenchFailed("timeout", f"counting instructions took over {timeout_s:g} s")
@@ -269,13 +297,14 @@ def programs_instructions(
     cwd: Path,
     timeout_s: float = 300.0,
     memory_mb: int | None = 4096,
+    jail: Jail | None = None,
 ) -> list[int]:
     """`program_instructions` of each (command, stdin bytes) job, in order, two runs at a
     time (counts do not depend on the load). The first failure raises BenchFailed."""
 
     def count(job: tuple[Sequence[str], bytes]) -> int:
         return program_instructions(list(job[0]), job[1], cwd=cwd, timeout_s=timeout_s,
-                                    memory_mb=memory_mb)
+                                    memory_mb=memory_mb, jail=jail)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(count, jobs))

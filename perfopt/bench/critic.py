@@ -15,6 +15,16 @@ DECIDING_ORDER = ("instructions", "gpu-wall", "wall")
 # Metrics that are samples of a noisy clock and need `min_samples` per side; instruction
 # counts under callgrind are reproducible, one run per side is enough.
 SAMPLED = ("wall", "gpu-wall")
+# When counts exist they decide, so a wall-clock win they do not show is rejected anyway;
+# the reason says why it is not trusted. The counts are exact and taken by callgrind from
+# outside the target's reach; the clock runs in the target's process. A real memory-bound
+# win (same instructions, fewer cache misses) looks like this too, hence the way out.
+UNBACKED_WALL_WIN = (
+    "a wall-clock win without an instruction win is not trusted (a clock the candidate "
+    "fooled, or a memory-bound change: --metric wall lets the wall clock decide alone)"
+)
+# An accepted wall-clock verdict says when no counts checked it.
+NOT_CROSS_CHECKED = "wall clock alone: not cross-checked by instruction counts"
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,8 @@ def accept(measurements: Sequence[Measurement], policy: Policy) -> Verdict:
 
     With instruction counts and wall time both measured, the counts decide (they are
     exact) and wall time must not be significantly slower; the reason reports both, and
-    says so when they disagree beyond the wall interval."""
+    says so when they disagree beyond the wall interval, naming a wall-clock win the counts
+    do not back. A wall-clock verdict with no counts says it was not cross-checked."""
     if not measurements:
         return Verdict.reject("benchmark", "could not tell: nothing was measured")
     main = deciding(measurements)
@@ -95,10 +106,13 @@ def accept(measurements: Sequence[Measurement], policy: Policy) -> Verdict:
     if note:
         both += f"; {note}"
     if main.ci_low < policy.min_speedup:
+        unbacked = (clock is not None and clock_problem is None
+                    and clock.ci_low >= policy.min_speedup)
         return Verdict.reject(
             "benchmark",
             f"{describe(main)} below {policy.min_speedup:.2f}x ({main.metric})"
-            + both.removeprefix(f"{describe(main)} ({main.metric})"),
+            + both.removeprefix(f"{describe(main)} ({main.metric})")
+            + (f"; {UNBACKED_WALL_WIN}" if unbacked else ""),
         )
     if clock is not None:
         if clock_problem:
@@ -111,4 +125,7 @@ def accept(measurements: Sequence[Measurement], policy: Policy) -> Verdict:
                 f"{main.metric} improved but wall time is slower: {describe(clock)}"
                 + (f"; {note}" if note else ""),
             )
+    if main.metric == "wall":
+        both += f" ({NOT_CROSS_CHECKED})"
     return Verdict.accept(both)
+

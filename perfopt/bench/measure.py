@@ -157,8 +157,10 @@ def count_instructions(
         )
     chosen, loops = work
     pairs = [(c.id, c.payload) for c in suite.cases if c.id in set(chosen)]
+    # the worker's warm-up loop, then `loops` loops: the original's native seconds
+    native_s = (loops + 1) * sum(s for i, s in zip(ids, case_s, strict=True) if i in chosen)
     return callgrind.compare_instructions(
-        baseline_root, candidate_root, target, suite, pairs, loops, settings
+        baseline_root, candidate_root, target, suite, pairs, loops, settings, native_s=native_s
     )
 
 

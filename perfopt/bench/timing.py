@@ -10,6 +10,7 @@ that straddles `min_speedup` gets the same number of rounds once more.
 from __future__ import annotations
 
 import json
+import secrets
 import statistics
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from perfopt.config import Settings
 from perfopt.errors import SandboxError
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
+from perfopt.verify.jail import jail_for
+from perfopt.verify.limits import Limit, candidate_limit
 from perfopt.verify.loader import target_args, write_cases_file
 
 WARMUP_SAMPLES = 1
@@ -68,7 +71,8 @@ def worker_command(
     ]
 
 
-def _last_json(stdout: str) -> dict[str, Any] | None:
+def _last_json(stdout: str, nonce: str | None = None) -> dict[str, Any] | None:
+    """The last JSON object line (carrying `nonce`, when given)."""
     for line in reversed(stdout.splitlines()):
         line = line.strip()
         if line.startswith("{"):
@@ -76,16 +80,29 @@ def _last_json(stdout: str) -> dict[str, Any] | None:
                 value = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(value, dict):
+            if isinstance(value, dict) and (nonce is None or value.get("nonce") == nonce):
                 return value
     return None
 
 
-def run_worker(cmd: list[str], root: Path, settings: Settings, side: str) -> dict[str, Any]:
-    proc = sandbox.run(cmd, cwd=root, timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+def run_worker(cmd: list[str], root: Path, settings: Settings, side: str,
+               limit: Limit | None = None, seconds: list[float] | None = None
+               ) -> dict[str, Any]:
+    """The worker's result; `limit` stops it (else timeout_s), `seconds` gets its time."""
+    timeout_s = settings.timeout_s if limit is None else limit.seconds
+    # The worker reads the nonce before it imports the target and echoes it in its result
+    # line: a line the target printed (and then exited) cannot carry it.
+    nonce = secrets.token_hex(16)
+    proc = sandbox.run([*cmd, "--nonce-stdin"], cwd=root, timeout_s=timeout_s,
+                       memory_mb=settings.memory_mb, stdin=nonce + "\n",
+                       jail=jail_for(settings))  # the tree read-only
+    if seconds is not None:
+        seconds.append(proc.seconds)
+    if proc.timed_out and limit is not None:
+        raise BenchFailed("timeout", limit.reason(f"timing the {side}"))
     if proc.timed_out:
         raise BenchFailed("timeout", f"timing the {side} took longer than {settings.timeout_s:g} s")
-    result = _last_json(proc.stdout) if proc.returncode == 0 else None
+    result = _last_json(proc.stdout, nonce) if proc.returncode == 0 else None
     if result is None:
         raise BenchFailed(
             "sandbox",
@@ -164,9 +181,23 @@ def compare_detailed(
             *extra_args,
         )
 
+        # ABBA: an original worker always runs first, so a candidate worker is stopped
+        # past the limit derived from the slowest original worker so far (verify.limits)
+        original_s: list[float] = []
+
         def side(root: Path, name: str) -> Runner:
             cmd = worker_command(root, target, suite, cases_file, *timing)
-            return lambda: [float(v) for v in run_worker(cmd, root, settings, name)["samples"]]
+
+            def one() -> list[float]:
+                if name == "original":
+                    result = run_worker(cmd, root, settings, name, seconds=original_s)
+                else:
+                    limit = candidate_limit(max(original_s, default=None), settings,
+                                            "in a timing worker on the same inputs")
+                    result = run_worker(cmd, root, settings, name, limit)
+                return [float(v) for v in result["samples"]]
+
+            return one
 
         run_a, run_b = side(baseline_root, "original"), side(candidate_root, "candidate")
         groups_a, groups_b = interleave(run_a, run_b, rounds)

@@ -10,11 +10,19 @@ One loop calls the target once on every case; a sample is the seconds per loop o
 since the target may mutate them), gc is off while timing and runs between samples.
 When fresh copies for every loop would take too much memory, copies are made one call at
 a time and only the calls are timed.
+
+The target runs in this process, so everything the timing reads is bound before it is
+imported: the clock, gc, the callgrind toggle, the builtins of these loops, the result's
+way out. A target that rebinds `time.perf_counter`, `gc.disable`, `sys.call_tracing` or
+`builtins.range` changes the modules, not this worker. With `--nonce-stdin` the worker
+reads a nonce from stdin before the import and puts it in its result line, so a target
+that prints a result line of its own and exits cannot pass it off as the worker's.
 """
 
 from __future__ import annotations
 
 import argparse
+import builtins
 import contextlib
 import gc
 import json
@@ -31,6 +39,16 @@ if TYPE_CHECKING:  # subscripting collections.abc.Callable at run time needs 3.9
 
     Fn = Callable[..., Any]
     Sync = Callable[[], None]
+
+# Bound now, before any target code is imported (see the module docstring); nothing below
+# reads time., gc. or sys.call_tracing through the modules. Functions take the builtins of
+# the globals they are defined in, so this private copy serves every loop of this module.
+_clock = time.perf_counter
+_gc_collect, _gc_disable, _gc_enable = gc.collect, gc.disable, gc.enable
+_call_tracing = sys.call_tracing
+_dumps = json.dumps
+_exit = os._exit
+globals()["__builtins__"] = dict(vars(builtins))
 
 # Pre-unpickled copies for one sample may take this many payload bytes; above it the
 # worker times call by call (a few hundred ns of timer overhead per call).
@@ -54,37 +72,37 @@ def _run_calls(fn: Fn, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> N
 
 def _sample_batched(fn: Fn, payloads: list[bytes], loops: int, sync: Sync) -> float:
     calls = [load_payload(p) for _ in range(loops) for p in payloads]
-    gc.collect()
-    gc.disable()
+    _gc_collect()
+    _gc_disable()
     try:
         sync()
-        start = time.perf_counter()
+        start = _clock()
         _run_calls(fn, calls)
         sync()  # GPU work is asynchronous: the clock stops when the device is done
-        elapsed = time.perf_counter() - start
+        elapsed = _clock() - start
     finally:
-        gc.enable()
+        _gc_enable()
     return elapsed
 
 
 def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int, sync: Sync) -> float:
     elapsed = 0.0
-    gc.collect()
+    _gc_collect()
     for _ in range(loops):
         for payload in payloads:
             args, kwargs = load_payload(payload)
-            gc.disable()
+            _gc_disable()
             try:
                 sync()
-                start = time.perf_counter()
+                start = _clock()
                 try:
                     fn(*args, **kwargs)
                 except Exception:  # noqa: BLE001, S110
                     pass
                 sync()
-                elapsed += time.perf_counter() - start
+                elapsed += _clock() - start
             finally:
-                gc.enable()
+                _gc_enable()
             del args, kwargs
     return elapsed
 
@@ -117,7 +135,7 @@ def measure(
     values = []
     for _ in range(samples):
         values.append(sample(fn, payloads, loops, sync) / loops)
-        gc.collect()
+        _gc_collect()
     return values
 
 
@@ -127,12 +145,12 @@ def count_region(fn: Fn, payloads: list[bytes], loops: int) -> int:
     these calls are counted (see perfopt/bench/callgrind.py for why that function)."""
     _run_calls(fn, [load_payload(p) for p in payloads])  # imports, caches, specialization
     calls = [load_payload(p) for _ in range(loops) for p in payloads]
-    gc.collect()
-    gc.disable()
+    _gc_collect()
+    _gc_disable()
     try:
-        sys.call_tracing(_run_calls, (fn, calls))
+        _call_tracing(_run_calls, (fn, calls))
     finally:
-        gc.enable()
+        _gc_enable()
     return len(calls)
 
 
@@ -169,11 +187,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--calibrate", type=float, default=None, metavar="MIN_S")
     parser.add_argument("--instructions", action="store_true")
     parser.add_argument("--sync", choices=("torch", "cupy"), default=None)
+    parser.add_argument("--nonce-stdin", action="store_true",
+                        help="read a nonce from stdin and put it in the result line")
     return parser
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     opts = _parser().parse_args(argv)
+    # Read before the target is imported, and kept in this frame: the target never sees it.
+    nonce = sys.stdin.readline().strip() if opts.nonce_stdin else None
+    result = _run(opts)
+    if nonce is not None:
+        result["nonce"] = nonce
+    return result
+
+
+def _run(opts: argparse.Namespace) -> dict[str, Any]:
     payloads = [path.read_bytes() for _, path in read_cases(opts.suite, opts.cases)]
     if not payloads:
         raise SystemExit("no cases to time")
@@ -191,9 +220,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return {"samples": values, "loops": max(1, opts.loops)}
 
 
-if __name__ == "__main__":
+def _entry() -> None:
+    stream = sys.__stdout__ or sys.stdout  # taken before the target can rebind it
     result = main()
-    stream = sys.__stdout__ or sys.stdout
-    stream.write("\n" + json.dumps(result) + "\n")
+    stream.write("\n" + _dumps(result) + "\n")
     stream.flush()
-    os._exit(0)  # leftover threads of the target must not hold the worker open
+    _exit(0)  # leftover threads of the target must not hold the worker open
+
+
+if __name__ == "__main__":
+    _entry()

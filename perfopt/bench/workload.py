@@ -22,6 +22,7 @@ from pathlib import Path
 from perfopt.config import Settings
 from perfopt.models import Measurement
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail, jail_for
 
 MARKER = "@@PERFOPT@@"
 RUNNER = Path(__file__).with_name("_workload_runner.py")
@@ -98,12 +99,15 @@ def strip_harness(source: str) -> tuple[str, int | None]:
 
 
 def run_samples(python: str, tree: Path, workload_file: Path, repetitions: int, *,
-                package: str, name: str, timeout_s: float, memory_mb: int | None) -> Samples:
-    """One runner process in `tree`: `repetitions` forked repetitions of the workload."""
+                package: str, name: str, timeout_s: float, memory_mb: int | None,
+                jail: Jail | None = None) -> Samples:
+    """One runner process in `tree`: `repetitions` forked repetitions of the workload (in
+    `jail`, the tree writable, when given: the repetitions are timed inside it)."""
     env = sandbox.scrubbed_env({"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": ""})
     result = sandbox.run(
         [python, str(RUNNER), str(workload_file), str(repetitions), package],
         cwd=tree, timeout_s=timeout_s, memory_mb=memory_mb, env=env,
+        jail=None if jail is None else jail.allowing(tree),
     )
     if result.timed_out:
         return Samples(name, (), (f"timing ran longer than {timeout_s:.0f} s",))
@@ -128,7 +132,7 @@ def _inside(path: Path, tree: Path) -> bool:
 
 def time_trees(python: str, trees: Mapping[str, Path], workload_source: str, work: Path, *,
                package: str, repetitions: int = 10, rounds: int = 2, timeout_s: float = 1800.0,
-               memory_mb: int | None = None) -> dict[str, Samples]:
+               memory_mb: int | None = None, jail: Jail | None = None) -> dict[str, Samples]:
     """Samples per tree name: `rounds` interleaved runner processes per tree, together at
     least `repetitions` repetitions. A tree whose runner fails keeps its errors and is not
     run again."""
@@ -146,7 +150,7 @@ def time_trees(python: str, trees: Mapping[str, Path], workload_source: str, wor
             if errors[name]:
                 continue
             got = run_samples(python, tree, workload_file, per_round, package=package, name=name,
-                              timeout_s=timeout_s, memory_mb=memory_mb)
+                              timeout_s=timeout_s, memory_mb=memory_mb, jail=jail)
             collected[name] += got.samples
             errors[name] = got.errors
             module_files[name] = got.module_file
@@ -170,7 +174,8 @@ def measure_trees(python: str, original: Path, candidate: Path, workload_source:
     started = time.perf_counter()
     got = time_trees(python, {"original": original, "candidate": candidate}, workload_source,
                      work, package=package, repetitions=repetitions, rounds=rounds,
-                     timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+                     timeout_s=settings.timeout_s, memory_mb=settings.memory_mb,
+                     jail=jail_for(settings))
     if not (got["original"].ok and got["candidate"].ok):
         raise BenchFailed("benchmark", "timing failed: " + "; ".join(
             got["original"].errors + got["candidate"].errors))

@@ -39,6 +39,9 @@ def optimize(
         None, help="Folder of stdin inputs (input.N.txt/*.in, with output.N.txt/*.out and "
         "statement.txt when known): optimize PATH as a whole program (.py or .cpp)."),
     engine: str = typer.Option("auto", help="With --inputs: auto, offline (codemods) or llm."),
+    sandbox: str | None = typer.Option(
+        None, help="Confinement of candidate and model code: auto, strict (bubblewrap: no "
+        "network, read-only files, no process outlives the run), basic or off \\[auto]."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Profile, rewrite and verify the hottest functions of a project (or, with --inputs,
@@ -49,11 +52,16 @@ def optimize(
     from perfopt.pipeline import RunOptions
     from perfopt.reports import render
     from perfopt.reports.console import ConsoleEvents, render_run
-    from perfopt.verify.workspace import atomic_write
+    from perfopt.verify.writes import check_output, write_output
 
+    outputs = {"--patch": (patch, "perfopt.diff"), "--markdown": (markdown, "perfopt.md"),
+               "--sarif": (sarif, "perfopt.sarif")}
+    for flag, (out, example) in outputs.items():
+        if out is not None:  # before any work: an unwritable path fails now, not at the end
+            check_output(out, flag, example)
     flags = {
         "top": top, "tests": tests, "workload": workload, "min_speedup": min_speedup,
-        "profiler": profiler, "model": model, "base_url": base_url,
+        "profiler": profiler, "model": model, "base_url": base_url, "sandbox": sandbox,
         "cache": False if no_cache else None, "replay_dir": str(replay) if replay else None,
     }
     err = Console(stderr=True)
@@ -64,9 +72,9 @@ def optimize(
         else:
             result = optimize_project(path, flags, run_options, events)
     if markdown:
-        atomic_write(markdown, render("markdown", result))
+        write_output(markdown, render("markdown", result), "--markdown")
     if sarif:
-        atomic_write(sarif, render("sarif", result))
+        write_output(sarif, render("sarif", result), "--sarif")
     if json_out:
         sys.stdout.write(render("json", result) + "\n")
     else:

@@ -22,11 +22,28 @@ def optimize_project(path: Path, flags: Mapping[str, Any], options: RunOptions,
     from perfopt.targets.function import FunctionKind
 
     project = discover(path, flags)
+    targets = ([project.focus] if project.focus else
+               [f for f in project.python_files if f not in project.test_files])
+    _prepare_writes(project.root, targets, project.python_files, options, events)
     model = None
     if not options.show_prompts:
         model = make_generator(project.settings, project.root, events.warn, note=events.note)
     job = Job(FunctionKind(project), project.settings, str(project.root), model=model)
     return run(job, options, events)
+
+
+def _prepare_writes(root: Path, targets: list[str], files: tuple[str, ...],
+                    options: RunOptions, events: Events) -> None:
+    """Before any work: --apply's files must be writable, and the temporaries a killed
+    perfopt left beside them go (see perfopt.verify.writes)."""
+    from perfopt.verify.writes import check_project, remove_stale_temps
+
+    if options.apply:
+        check_project(root, targets)
+    removed = remove_stale_temps({root, *((root / f).parent for f in files)})
+    if removed:
+        events.note(f"removed {len(removed)} temporary file(s) an interrupted perfopt left: "
+                    + ", ".join(p.name for p in removed))
 
 
 def read_statement(inputs_dir: Path) -> str | None:
@@ -54,6 +71,7 @@ def optimize_program(program: Path, inputs_dir: Path, flags: Mapping[str, Any],
     if not inputs_dir.is_dir():
         raise TargetError(f"--inputs {inputs_dir} is not a folder of input files")
     settings = load_settings(program.parent, flags)
+    _prepare_writes(program.parent, [program.name], (program.name,), options, events)
     model = None
     if engine != "offline":
         model = make_generator(settings, program.parent, events.warn, note=events.note)

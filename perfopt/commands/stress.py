@@ -41,7 +41,7 @@ class StressReport:
 
 WITHOUT_MODEL = "stressing without it"  # said once the model fails
 SEEDS = ("sample", "captured", "hinted")
-NOT_STRESS = SEEDS + ("sweep",)  # sweep points serve the complexity fit, not the stress
+NOT_STRESS = SEEDS + ("sweep", "compare")  # the complexity fit, the comparison: not stress
 
 
 def summarize(target: str, suite: StressSuite, saved_to: str | None,
@@ -61,9 +61,13 @@ def stress_target(path: Path, settings: Settings, *, symbol: str | None, inputs:
     """The suite for a program (`inputs` given) or a function (`symbol`). `warn` hears the
     model's troubles (the search goes on without it) and, with no model, how to add one."""
     from perfopt.generate import ADD_MODEL, make_generator
+    from perfopt.verify.jail import announce
 
     if not path.exists():
         raise TargetError(f"{path} does not exist; give a program file or a project folder")
+    notice = announce(settings.sandbox)  # the model's stress code runs jailed
+    if notice:
+        warn(notice)
     if not settings.model:
         warn(f"no model configured: stress inputs come from the search alone ({ADD_MODEL})")
     root = path if path.is_dir() else path.parent

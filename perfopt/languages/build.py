@@ -11,6 +11,7 @@ from pathlib import Path
 from perfopt.config import Settings
 from perfopt.errors import ToolMissing
 from perfopt.verify import sandbox
+from perfopt.verify.jail import jail_for
 
 SUFFIX = {"python": ".py", "cpp": ".cpp"}
 # valgrind stops at the first AVX-512 instruction, so its build is portable.
@@ -66,8 +67,11 @@ def compile_cxx(file: Path, out: Path, flags: tuple[str, ...], settings: Setting
     if shutil.which(settings.cxx) is None:
         raise ToolMissing(f"{settings.cxx} is not installed; install g++ (apt install g++) "
                           "or set cxx in [tool.perfopt]")
+    # jailed: the source may be a model's, and it can #include any path into an error
+    # message a refine prompt shows the model; at strict credentials are hidden from it
     proc = sandbox.run([settings.cxx, *flags, "-o", str(out), str(file)], cwd=file.parent,
-                       timeout_s=settings.compile_timeout_s, memory_mb=None)
+                       timeout_s=settings.compile_timeout_s, memory_mb=None,
+                       jail=jail_for(settings, file.parent, out.parent))
     if proc.timed_out:
         raise BuildError(f"compiling took over {settings.compile_timeout_s:g} s")
     if proc.returncode != 0:

@@ -3,6 +3,13 @@
 `LLMClient.chat` adds what the openai package leaves to us: our own retry policy (a table,
 below), a content-addressed reply cache, a replay mode that never touches the network, a
 concurrency limit, and token/cost accounting with a hard budget.
+
+Waiting is bounded per request: all tries of one request, and the waits between them,
+share `total_timeout_s` (llm_total_timeout_s, 60 s), counted from when the request first
+holds a concurrency slot; each try also stops at `timeout_s` (llm_timeout_s). An endpoint
+that accepts and never answers used to hold a run for 4 tries x 120 s; now the request
+gives up within the total, and the run's ModelGuard turns the model off, so a silent
+endpoint costs one total per run (requests in flight at once share the same wall time).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ if TYPE_CHECKING:
     from perfopt.config import Settings
 
 Message = dict[str, str]
+MIN_TRY_S = 1.0  # a try with less time than this left is not started
 
 
 class LLMError(PerfoptError):
@@ -50,7 +58,8 @@ class ModelConfig:
     api_key_env: str = "OPENAI_API_KEY"
     temperature: float = 0.7
     max_tokens: int = 4096
-    timeout_s: float = 120.0
+    timeout_s: float = 120.0  # one try
+    total_timeout_s: float = 60.0  # one request: every try and every wait between them
     concurrency: int = 4
     candidates: int = 2
     refine_rounds: int = 2
@@ -83,6 +92,7 @@ class ModelConfig:
             temperature=settings.temperature,
             max_tokens=settings.max_tokens,
             timeout_s=settings.llm_timeout_s,
+            total_timeout_s=settings.llm_total_timeout_s,
             concurrency=settings.concurrency,
             candidates=settings.candidates,
             refine_rounds=settings.refine_rounds,
@@ -162,7 +172,8 @@ RETRY_POLICY: tuple[tuple[str, bool, str], ...] = (
     ("RateLimitError", True, "model endpoint kept rate-limiting (429): {detail}"),
     ("InternalServerError", True, "model endpoint kept failing ({status}): {detail}"),
     ("APITimeoutError", True,
-     "model endpoint did not answer in time: raise llm_timeout_s or check the server"),
+     "model endpoint did not answer in time: check the server, or raise llm_timeout_s "
+     "and llm_total_timeout_s"),
     ("APIConnectionError", True, "cannot reach the model endpoint at {url}: {detail}"),
     ("MalformedResponse", True, "model endpoint sent something other than a completion: {detail}"),
     ("JSONDecodeError", True, "model endpoint sent invalid JSON: {detail}"),
@@ -283,7 +294,7 @@ class LLMClient:
                     " record one with cache on and no replay_dir, or unset replay_dir"
                 )
         replies = self._with_retries(
-            lambda: self._send(messages, n=n, temperature=temp)
+            lambda timeout_s: self._send(messages, n=n, temperature=temp, timeout_s=timeout_s)
         )
         if self._cache is not None:
             self._cache.put(key, self.config.model, messages, params, replies)
@@ -293,15 +304,17 @@ class LLMClient:
         """Model ids the endpoint offers (GET /v1/models)."""
         if self.config.replay_dir is not None:
             raise UserError("replay_dir is set: listing models needs the network; unset it")
-        page = self._with_retries(lambda: self._client().models.list(), budget=False)
+        page = self._with_retries(lambda timeout_s: self._client().models.list(
+            timeout=timeout_s), budget=False)
         return sorted(m.id for m in page)
 
     # --- internals ----------------------------------------------------------------------
 
-    def _send(self, messages: list[Message], *, n: int, temperature: float) -> list[str]:
+    def _send(self, messages: list[Message], *, n: int, temperature: float,
+              timeout_s: float) -> list[str]:
         kwargs: dict[str, Any] = {"model": self.config.model, "messages": messages,
                                   "temperature": temperature,
-                                  "max_tokens": self.config.max_tokens}
+                                  "max_tokens": self.config.max_tokens, "timeout": timeout_s}
         if n != 1:  # some servers (Ollama) reject n entirely; only send it when needed
             kwargs["n"] = n
         response = self._client().chat.completions.create(**kwargs)
@@ -319,39 +332,57 @@ class LLMClient:
             raise MalformedResponse("every choice is empty")
         return texts
 
-    def _with_retries(self, call: Callable[[], Any], *, budget: bool = True) -> Any:
+    def _with_retries(self, call: Callable[[float], Any], *, budget: bool = True) -> Any:
+        """`call(timeout_s)` tried up to `attempts` times within `total_timeout_s`."""
         cfg = self.config
+        self._client()  # importing openai (~0.3 s, seconds under load) is not waiting
         last: BaseException | None = None
+        deadline: float | None = None
+        tries = 0
         for attempt in range(max(1, cfg.attempts)):
             if budget and self.usage.total_tokens >= cfg.token_budget:
                 raise BudgetExceeded(
                     f"token budget of {cfg.token_budget} spent ({self.usage.total_tokens} used):"
                     " raise token_budget to let the model try more"
                 )
-            self.usage.count_request()
-            try:
-                with self._slots:
-                    return call()
-            except Exception as exc:
-                rule = classify(exc)
-                if rule is None:
-                    raise
-                retry, template = rule
-                if not retry:
-                    raise UserError(self._message(template, exc)) from exc
-                last = exc
-                if attempt + 1 >= cfg.attempts:
+            with self._slots:
+                now = time.monotonic()
+                deadline = now + cfg.total_timeout_s if deadline is None else deadline
+                if tries and deadline - now < MIN_TRY_S:
                     break
-                wait = retry_after_s(exc)
-                if wait is None:
-                    # jitter keeps parallel candidates from retrying in lock-step
-                    wait = cfg.backoff_s * (2**attempt) * (0.5 + random.random())
-                self._sleep(min(wait, cfg.max_wait_s))
+                self.usage.count_request()
+                tries += 1
+                try:
+                    return call(min(cfg.timeout_s, deadline - now))
+                except Exception as exc:
+                    rule = classify(exc)
+                    if rule is None:
+                        raise
+                    retry, template = rule
+                    if not retry:
+                        raise UserError(self._message(template, exc)) from exc
+                    last = exc
+            if attempt + 1 >= cfg.attempts:
+                break
+            wait = retry_after_s(last) if last is not None else None
+            if wait is None:
+                # jitter keeps parallel candidates from retrying in lock-step
+                wait = cfg.backoff_s * (2**attempt) * (0.5 + random.random())
+            wait = min(wait, cfg.max_wait_s)
+            if wait > deadline - time.monotonic() - MIN_TRY_S:
+                break  # no time left for another try after the wait
+            self._sleep(wait)
         assert last is not None
         _, template = classify(last) or (True, "{detail}")
-        raise ModelUnavailable(
-            self._message(template, last) + f" (gave up after {cfg.attempts} attempts)"
-        ) from last
+        raise ModelUnavailable(self._message(template, last) + self._gave_up(tries)
+                               ) from last
+
+    def _gave_up(self, tries: int) -> str:
+        cfg = self.config
+        if tries >= cfg.attempts:
+            return f" (gave up after {cfg.attempts} attempts)"
+        return (f" (gave up after {tries} of {cfg.attempts} attempts: llm_total_timeout_s = "
+                f"{cfg.total_timeout_s:g} s bounds one request)")
 
     def _message(self, template: str, exc: BaseException) -> str:
         return template.format(

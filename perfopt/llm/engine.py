@@ -157,7 +157,7 @@ def _guard(target: Target, config: ModelConfig) -> None:
     if config.project is not None and is_private(Path(target.file), config.project):
         raise PrivateCode(
             f"not sending {target.file} to the model: it is git-ignored or its name looks"
-            " secret; move the code or drop the model for this run"
+            " secret (move the code to send it)"
         )
 
 

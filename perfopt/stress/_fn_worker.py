@@ -8,7 +8,8 @@ seeds and calling the target run project code: that is why it is a separate proc
 
 Request (JSON on stdin): {"resolver": path of _capture_plugin.py, "module", "path",
 "seeds": [pickle paths], "max_call_s" (a call still running then is stopped), then either
-"jobs": [{"seed": index, "factor", "strategy", "rng", "out"}] (one result per job) or
+"jobs": [{"seed": index, "factor", "strategy", "rng", "out"}] (one result per job; the
+request's optional "max_elements" and "max_bytes" cap each input) or
 "search": {"seed": index or -1 (type hints), "factors", "examples", "budget_s", "outs"}
 (Hypothesis's targeted search; one result per kept input), or "model": {"code", "bonus",
 "target_call_s", "examples", "budget_s", "outs"} (the model's stress code, see
@@ -36,7 +37,7 @@ import typing
 
 # functions.STRATEGIES (this file imports nothing of perfopt)
 STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
-MAX_ELEMENTS = 200_000  # no collection grows past this many elements
+MAX_ELEMENTS = 200_000  # no collection grows past this many (a request may say "max_elements")
 MAX_CHARS = 1_000_000
 REPEATS = 5
 REPEAT_UNDER_S = 0.25  # calls are repeated (min taken) only while their total is below this
@@ -79,9 +80,10 @@ def _grow_list(items: list, n: int, strategy: str, rng: random.Random) -> list:
     return out
 
 
-def transform(value, factor: float, strategy: str, rng: random.Random, depth: int = 0):  # noqa: ANN001, ANN201
-    """`value` with its collections `factor` times longer (top level), values resampled
-    from what the seed holds, so the types and ranges stay those the code really gets."""
+def transform(value, factor: float, strategy: str, rng: random.Random, depth: int = 0,  # noqa: ANN001, ANN201
+              cap: int = MAX_ELEMENTS):
+    """`value` with its collections `factor` times longer (top level, at most `cap`), values
+    resampled from what the seed holds, so the types and ranges stay those the code gets."""
     grow = factor if depth == 0 else 1.0
     if isinstance(value, bool) or value is None:
         return value
@@ -97,20 +99,20 @@ def transform(value, factor: float, strategy: str, rng: random.Random, depth: in
         return transform(value.decode("latin-1"), factor, strategy, rng, depth).encode("latin-1")
     if isinstance(value, (list, tuple, collections.deque)):
         items = [transform(v, factor, strategy, rng, depth + 1) for v in value]
-        n = min(MAX_ELEMENTS, max(len(items), int(len(items) * grow)))
+        n = min(cap, max(len(items), int(len(items) * grow)))
         out = _grow_list(items, n, strategy, rng) if (n != len(items) or strategy not in
                                                       ("random", "grow_ints")) else items
         return type(value)(out) if type(value) in (list, tuple, collections.deque) else out
     if isinstance(value, (set, frozenset)):
         items = list(value)
-        n = min(MAX_ELEMENTS, int(len(items) * grow))
+        n = min(cap, int(len(items) * grow))
         if items and all(type(x) is int for x in items) and n > len(items):
             lo = min(items)
             return type(value)(rng.sample(range(lo, lo + max(n * 2, max(items) - lo + 1)), n))
         return value
     if isinstance(value, dict) and depth == 0 and value:
         keys = list(value)
-        n = min(MAX_ELEMENTS, int(len(keys) * grow))
+        n = min(cap, int(len(keys) * grow))
         grown = dict(value)
         k = 0
         while len(grown) < n and k < 4 * n:
@@ -457,7 +459,7 @@ def main() -> int:
         ) + ")"} for args, kwargs in seeds]
         print(json.dumps({"results": shapes}), flush=True)
         return 0
-    results = []
+    results, cap = [], request.get("max_elements", MAX_ELEMENTS)
     for job in request["jobs"]:
         rng = random.Random(job["rng"])
         try:
@@ -466,11 +468,13 @@ def main() -> int:
             else:
                 base_args, base_kwargs = seeds[job["seed"]]
                 # each argument grows, never the argument list itself
-                args = tuple(transform(a, job["factor"], job["strategy"], rng)
+                args = tuple(transform(a, job["factor"], job["strategy"], rng, cap=cap)
                              for a in base_args)
-                kwargs = {k: transform(v, job["factor"], job["strategy"], rng)
+                kwargs = {k: transform(v, job["factor"], job["strategy"], rng, cap=cap)
                           for k, v in base_kwargs.items()}
             blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            if len(blob) > request.get("max_bytes", len(blob)):  # a file the suite keeps
+                raise MemoryError(f"the input pickles to {len(blob)} bytes")
             # a seed's own cost is what it is; a variant past max_call_s is no use
             limit = None if job["strategy"] == "as-is" else request.get("max_call_s")
             cost = time_call(func, args, kwargs, limit_s=limit)

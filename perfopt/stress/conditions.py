@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail
 
 CONDITION_BONUS = 0.25
 REQUEST_TIMEOUT_S = 5.0  # one check or one generate call
@@ -38,13 +39,15 @@ class ConditionRunner:
     """The model's stress code, loaded in a sandboxed worker; every call is bounded by
     REQUEST_TIMEOUT_S and a failure switches the runner off (`error` says why)."""
 
-    def __init__(self, code: str, *, cwd: Path, python: str = sys.executable) -> None:
+    def __init__(self, code: str, *, cwd: Path, python: str = sys.executable,
+                 jail: Jail | None = None) -> None:
         self.conditions: list[str] = []
         self.error = ""
         worker = Path(__file__).with_name("_cond_worker.py")
-        # -I: the model's code sees neither perfopt nor the user's environment variables
+        # -I: the model's code sees neither perfopt nor the user's environment variables;
+        # `jail`: nor the network, nor anything writable but its own scratch
         self._proc: Any = sandbox.start([python, "-I", str(worker)], cwd=cwd,
-                                        memory_mb=MEMORY_MB)
+                                        memory_mb=MEMORY_MB, jail=jail)
         reply = self._ask({"code": code})
         if reply is not None:
             self.conditions = [str(c) for c in reply.get("conditions", [])]

@@ -15,9 +15,11 @@ shown the function and its seeds' shapes (never their values) and answers with
 performance-characterizing conditions, predicates over a call's arguments, and a generator
 of calls meeting them; the worker walks the generator's sizes, then Hypothesis searches its
 (size, seed) space for the highest cost x (1 + bonus x share of conditions met), so reaching
-the conditions is rewarded (provenance "model"). All of it runs in a child process
-(`_fn_worker.py`): unpickling seeds and calling the target run project code, and the
-model's code is no more trusted than that.
+the conditions is rewarded (provenance "model"). Last, with `compare_call_s`, the
+comparison's own sweep: the kept plans grown past the stress sizes until one call of the
+original costs `compare_call_s` (provenance "compare": compared, never timed). All of it
+runs in a child process (`_fn_worker.py`): unpickling seeds and calling the target run
+project code, and the model's code is no more trusted than that.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from perfopt.profilers import _capture_plugin
 from perfopt.stress.conditions import CONDITION_BONUS
 from perfopt.stress.sweep import fit_exponent
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail
 
 STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
 MAX_FACTOR = 1 << 16
@@ -50,6 +53,10 @@ SEARCH_MAX_S = 8.0  # ...up to this
 KEPT_SEARCHED = 3  # the costliest searched inputs kept
 KEPT_MODEL = 2  # the model's best-scoring inputs kept (met conditions: kept even if cheaper)
 DESCRIBE_S = 20.0  # the worker's time to load the seeds and say their shapes
+COMPARE_LADDERS = 3  # plans grown for the comparison: the random sweep's, 2 costliest others
+COMPARE_STOP = 2.0  # a compare-sweep call past this many compare_call_s is stopped
+COMPARE_MAX_ELEMENTS = 1_000_000  # a compare input's collections stop growing here...
+COMPARE_MAX_BYTES = 64 * 1024 * 1024  # ...and its pickle here: bounded memory and disk
 _WORKER = Path(__file__).with_name("_fn_worker.py")
 
 
@@ -59,6 +66,11 @@ class FunctionStressOptions:
     target_call_s: float = 0.2  # stop growing once one call costs this much
     max_call_s: float = 2.0  # a costlier variant stays out of the suite
     memory_mb: int = 4096
+    compare_call_s: float = 0.0  # compare-only sweep: grow until a call costs this (0: none)
+    compare_budget_s: float = 10.0  # the compare-only sweep's own time
+    # the worker runs project code on inputs and the model's generator: jailed, with only
+    # the suite's folder writable (None: unconfined)
+    jail: Jail | None = None
 
 
 @dataclass(frozen=True)
@@ -83,12 +95,15 @@ class _Runner:
         self.complexity: float | None = None
         self.model_code: str | None = None
         self.too_slow: list[tuple[int, float, str]] = []  # jobs stopped past max_call_s
+        self.kept: list[_Point] = []  # the generated points the suite keeps
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
 
-    def run(self, jobs: list[tuple[int, float, str]]) -> list[_Point]:
-        """Each (seed index, factor, strategy) once; the variants that returned."""
+    def run(self, jobs: list[tuple[int, float, str]], caps: dict | None = None
+            ) -> list[_Point]:
+        """Each (seed index, factor, strategy) once; the variants that returned. `caps`:
+        the request's own max_call_s, max_elements, max_bytes (see _fn_worker)."""
         if self.left() < 1 or not jobs:
             return []
         specs, files = [], []
@@ -96,8 +111,9 @@ class _Runner:
             files.append(self._name("scaled"))
             specs.append({"seed": seed, "factor": factor, "strategy": strategy,
                           "rng": self.count, "out": str(self.out / files[-1])})
-        results = self._ask({"jobs": specs}, min(self.left(), self.options.max_call_s * 4 +
-                                                  5 * len(jobs)))
+        call_s = (caps or {}).get("max_call_s", self.options.max_call_s)
+        results = self._ask({"jobs": specs, **(caps or {})},
+                            min(self.left(), call_s * 4 + 5 * len(jobs)))
         points = []
         for (seed, factor, strategy), name, result in zip(jobs, files, results, strict=False):
             if result["ok"]:
@@ -165,7 +181,8 @@ class _Runner:
                                     "HYPOTHESIS_STORAGE_DIRECTORY": str(self.storage)})
         proc = sandbox.run([self.python, str(_WORKER)], cwd=self.root,
                            timeout_s=max(1.0, timeout_s), memory_mb=self.options.memory_mb,
-                           env=env, stdin=json.dumps(request))
+                           env=env, stdin=json.dumps(request),
+                           jail=self.options.jail and self.options.jail.allowing(self.out))
         # the last whole results line: a worker stopped at its deadline may have printed
         # some jobs' results, and may have been cut off in the middle of a line
         for line in reversed(proc.stdout.splitlines()):
@@ -213,6 +230,7 @@ def stress_function(
         runner.deadline = time.monotonic() + options.budget_s
     try:
         cases.extend(_grow(runner, cases, by_size, seed_files))
+        cases.extend(_compare_sweep(runner))
     finally:
         shutil.rmtree(runner.storage, ignore_errors=True)
     complexity = runner.complexity
@@ -275,7 +293,8 @@ def _grow(runner: _Runner, cases: list[StressCase], by_size: list[StressCase],
         line = [p for p in sweep if p.seed == first]
         timed = [p for p in line if p.cost >= MIN_FIT_COST_S]
         runner.complexity = fit_exponent([p.size for p in timed], [p.cost for p in timed])
-    for point in _keep(sweep, searched, options.max_call_s) + modeled:
+    runner.kept = _keep(sweep, searched, options.max_call_s)
+    for point in runner.kept + modeled:
         provenance = {"random": "sweep", "hypothesis": "hypothesis",
                       "model": "model"}.get(point.strategy, "scaled")
         new.append(StressCase(
@@ -368,3 +387,53 @@ def _keep(sweep: list[_Point], variants: list[_Point], max_call_s: float) -> lis
     kept.extend(sorted((v for v in variants if top < v.cost <= max_call_s),
                        key=lambda v: -v.cost)[:3])
     return kept
+
+
+def _compare_sweep(runner: _Runner) -> list[StressCase]:
+    """Compare-only inputs (provenance "compare"): up to COMPARE_LADDERS plans (the largest
+    random one kept, "distinct" whether kept or not, then the costliest other kept
+    strategy) grown 2x a step (4x while cheap), all in step, until one call of the original
+    costs `compare_call_s`, a call is stopped (COMPARE_STOP), the size caps hold it or
+    `compare_budget_s` is spent; each plan's last input that grew joins the suite. The
+    harness compares candidates on them; no clock times them. Why: the stress sizes stop
+    where stress_call_s does, and a rewrite wrong only on larger results passed (a dedupe
+    dropping its last item above 5,000 results was accepted at 184x: the suite's largest
+    result held 4,500 items). "distinct" always: random growth keeps the seed's values, so
+    only distinct values make large results (sets, dedupes, dict building)."""
+    options = runner.options
+    if options.compare_call_s <= 0:
+        return []
+    plans: dict[str, _Point] = {}  # value strategy -> its largest kept point
+    for p in runner.kept:
+        if p.strategy in ("random", *STRATEGIES) and (
+                p.strategy not in plans or (p.size, p.cost) > (plans[p.strategy].size,
+                                                               plans[p.strategy].cost)):
+            plans[p.strategy] = p
+    if not plans:
+        return []
+    if "distinct" not in plans:  # from the seed's own size (factor 0.25 x 4 = 1) upwards
+        seed = plans["random"].seed if "random" in plans else next(iter(plans.values())).seed
+        plans["distinct"] = _Point(seed, 0.25, "distinct", 0.0, 0, "")
+    order = sorted(plans.values(), key=lambda p: (p.strategy != "random",
+                                                   p.strategy != "distinct", -p.cost))
+    live = {p.strategy: p for p in order[:COMPARE_LADDERS]}
+    caps = {"max_call_s": COMPARE_STOP * options.compare_call_s,
+            "max_elements": COMPARE_MAX_ELEMENTS, "max_bytes": COMPARE_MAX_BYTES}
+    reached: dict[str, _Point] = {}
+    runner.deadline = time.monotonic() + options.compare_budget_s
+    while live and runner.left() > 1:
+        jobs = [(p.seed, p.factor * (4 if p.cost < options.compare_call_s / 16 else 2), s)
+                for s, p in live.items()]
+        got = {p.strategy: p for p in runner.run(jobs, caps)}
+        for strategy, last in list(live.items()):
+            point = got.get(strategy)
+            if point is None or point.size <= last.size:  # stopped, failed or capped
+                del live[strategy]
+                continue
+            live[strategy] = reached[strategy] = point
+            if point.cost >= options.compare_call_s:
+                del live[strategy]
+    return [StressCase(id=Path(p.file).stem, provenance="compare", payload=p.file,
+                       size=p.size, cost=p.cost,
+                       note=f"seed {p.seed} x{p.factor:g} {p.strategy}; compared, not timed")
+            for p in reached.values()]

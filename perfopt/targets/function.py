@@ -3,10 +3,13 @@
 profile: the workload (tests or a command) under py-spy or cProfile in ONE workspace copy
 of the project, frames ranked into hotspots, then the workload run again with the top
 hotspots wrapped to capture real calls (the seeds). stress: the seeds grown and searched
-in a child (perfopt.stress.functions). record / compare: the original's outcomes on every
-input, then the candidate's in a copy, through perfopt.verify.harness. tests: the
-project's tests in the candidate copy. measure: perfopt.bench.measure (fresh worker
-processes, instruction counts when valgrind is there).
+in a child (perfopt.stress.functions), then grown further for the comparison alone
+(provenance "compare"). record / compare: the original's outcomes on every input, then the
+candidate's in a copy, through perfopt.verify.harness. tests: the project's tests in the
+candidate copy. measure: perfopt.bench.measure (fresh worker processes, instruction counts
+when valgrind is there) on inputs the harness compared, never others. A candidate's
+compare, tests and timing workers are stopped past limits derived from the original's
+seconds on the same work (perfopt.verify.limits).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from perfopt.models import (
     Verdict,
 )
 from perfopt.targets.base import AskModel, Rejected, Skip, Tree, Warn, Work
+from perfopt.verify.jail import jail_for
+from perfopt.verify.limits import candidate_limit
 from perfopt.verify.workspace import Workspace
 
 TIMED_GENERATED = 2  # costliest generated stress inputs timed per candidate
@@ -55,11 +60,19 @@ class FunctionKind:
 
 @dataclass(frozen=True)
 class Recorded:
-    """The original's outcomes on a suite, recorded once per target."""
+    """The original's outcomes on a suite, recorded once per target: the record run's
+    seconds, and the inputs it answered differently from run to run (compare skips them)."""
 
     work: Work
     suite: StressSuite
     outcomes: Path
+    seconds: float | None = None
+    unstable: tuple[str, ...] = ()
+
+    @property
+    def compared(self) -> frozenset[str]:
+        """The inputs the harness compares a candidate on."""
+        return frozenset(c.id for c in self.suite.cases) - frozenset(self.unstable)
 
 
 def unified_diff(rel: str, old: str, new: str) -> str:
@@ -68,15 +81,19 @@ def unified_diff(rel: str, old: str, new: str) -> str:
                                         fromfile=f"a/{rel}", tofile=f"b/{rel}"))
 
 
-def timing_suite(suite: StressSuite) -> StressSuite:
+def timing_suite(suite: StressSuite, unstable: tuple[str, ...] = ()) -> StressSuite:
     """The inputs a candidate is timed on: the costliest generated ones (where slow code
     shows itself) plus the largest real captured calls (what the workload really does).
-    Equivalence still runs on every input; timing all of them would cost minutes."""
+    Equivalence still runs on every input; timing all of them would cost minutes. Never a
+    compare-only input (grown past what the clock affords) nor an `unstable` one (the
+    original answered it differently from run to run, so compare skips it): a clock
+    times only what the harness compared."""
     def weight(case):
         return (case.cost or 0.0, case.size or 0)
 
-    captured = sorted((c for c in suite.cases if c.provenance == "captured"), key=weight)
-    generated = sorted((c for c in suite.cases if c.provenance != "captured"), key=weight)
+    timeable = [c for c in suite.cases if c.provenance != "compare" and c.id not in unstable]
+    captured = sorted((c for c in timeable if c.provenance == "captured"), key=weight)
+    generated = sorted((c for c in timeable if c.provenance != "captured"), key=weight)
     chosen = {c.id for c in captured[-TIMED_CAPTURED:] + generated[-TIMED_GENERATED:]}
     return replace(suite, cases=tuple(c for c in suite.cases if c.id in chosen))
 
@@ -89,6 +106,8 @@ class FunctionSession:
         self.profiler = ""
         self.python = project.python
         self._recorded = 0
+        self._tests_timed = False
+        self._tests_s: float | None = None
 
     # -- profile --------------------------------------------------------------------------
 
@@ -150,7 +169,9 @@ class FunctionSession:
         out = self.scratch / "stress" / work.target.key.replace("/", "_").replace("::", "--")
         options = stress.FunctionStressOptions(
             budget_s=settings.stress_budget_s, target_call_s=settings.stress_call_s,
-            max_call_s=4 * settings.stress_call_s, memory_mb=settings.memory_mb)
+            max_call_s=4 * settings.stress_call_s, memory_mb=settings.memory_mb,
+            compare_call_s=settings.compare_call_s, compare_budget_s=settings.compare_budget_s,
+            jail=jail_for(settings))
         refused: list[PerfoptError] = []
         model = None
         if ask_model is not None:
@@ -178,11 +199,11 @@ class FunctionSession:
         self._recorded += 1
         outcomes = self.scratch / f"outcomes-{self._recorded}.pkl"
         self.events.stage("record", f"{work.target.key} on {len(suite.cases)} inputs")
-        verdict = equivalence.record_outcomes(self.base.root, work.target, suite,
-                                              self.settings, outcomes)
-        if not verdict.accepted:
-            raise Skip(f"cannot record the original's behaviour ({verdict.reason})")
-        return Recorded(work, suite, outcomes)
+        recording = equivalence.record(self.base.root, work.target, suite, self.settings,
+                                       outcomes)
+        if not recording.verdict.accepted:
+            raise Skip(f"cannot record the original's behaviour ({recording.verdict.reason})")
+        return Recorded(work, suite, outcomes, recording.seconds, recording.unstable)
 
     # -- a candidate ----------------------------------------------------------------------
 
@@ -206,20 +227,44 @@ class FunctionSession:
     def compare(self, tree: Tree, baseline: Recorded) -> Verdict:
         from perfopt.verify import equivalence
 
+        limit = candidate_limit(baseline.seconds, self.settings,
+                                "recording the same inputs (each called twice)")
         return equivalence.check(self.base.root, tree.handle.root, baseline.work.target,
-                                 baseline.suite, self.settings, recorded=baseline.outcomes)
+                                 baseline.suite, self.settings, recorded=baseline.outcomes,
+                                 limit=limit)
 
     def tests(self, tree: Tree) -> Verdict:
         from perfopt.verify.tests import run_tests, tests_verdict
 
+        limit = candidate_limit(self.original_tests_s(), self.settings, "running the tests")
         return tests_verdict(run_tests(tree.handle.root, self.settings,
-                                       self.settings.test_command))
+                                       self.settings.test_command, timeout_s=limit.seconds),
+                             limit)
+
+    def original_tests_s(self) -> float | None:
+        """Seconds of the original's tests, run once (in a copy) the first time a candidate
+        reaches the tests: the base of every candidate's test limit. None when they do not
+        pass: a failing run's time says nothing of a passing one."""
+        from perfopt.verify.tests import PYTEST_NO_TESTS, run_tests
+
+        if not self._tests_timed:
+            self._tests_timed = True
+            with self.base.clone("original-tests") as ws:
+                proc = run_tests(ws.root, self.settings, self.settings.test_command)
+            if not proc.timed_out and proc.returncode in (0, PYTEST_NO_TESTS):
+                self._tests_s = proc.seconds
+        return self._tests_s
 
     def measure(self, tree: Tree, baseline: Recorded) -> tuple[Measurement, ...]:
         from perfopt.bench import measure
 
+        timed = timing_suite(baseline.suite, baseline.unstable)
+        never_compared = {c.id for c in timed.cases} - baseline.compared
+        if never_compared:  # a bug: the clock would rank what the harness never checked
+            raise AssertionError(f"timing inputs the harness did not compare: "
+                                 f"{sorted(never_compared)}")
         return measure.measure_all(self.base.root, tree.handle.root, baseline.work.target,
-                                   timing_suite(baseline.suite), self.settings)
+                                   timed, self.settings)
 
     # -- the run's outcome ----------------------------------------------------------------
 
@@ -239,8 +284,11 @@ class FunctionSession:
             ws = stack.enter_context(self.base.clone("combined"))
             for rel, text in files.items():
                 ws.write(rel, text)
+            limit = candidate_limit(self.original_tests_s(), self.settings,
+                                    "running the tests")
             verdict = tests_verdict(run_tests(ws.root, self.settings,
-                                              self.settings.test_command))
+                                              self.settings.test_command,
+                                              timeout_s=limit.seconds), limit)
         return files, verdict
 
     def original_text(self, rel: str) -> str:

@@ -33,6 +33,8 @@ from perfopt.models import (
 from perfopt.targets.base import AskModel, Rejected, Skip, Tree, Warn, Work
 from perfopt.targets.function import unified_diff
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail, jail_for
+from perfopt.verify.limits import candidate_limit
 from perfopt.verify.outputs import first_difference
 from perfopt.verify.sandbox import ProcResult
 
@@ -118,9 +120,11 @@ def stress_cases(suite: StressSuite | None) -> list[Case]:
 
 
 def run_case(command: tuple[str, ...], case: Case, cwd: Path, timeout_s: float,
-             memory_mb: int) -> ProcResult:
+             memory_mb: int, jail: Jail | None = None) -> ProcResult:
+    """One run on one input. A candidate runs in a `jail`; the original, the user's own
+    program on inputs perfopt wrote, does not."""
     return sandbox.run(list(command), cwd=cwd, timeout_s=timeout_s, memory_mb=memory_mb,
-                       stdin=case.data)
+                       stdin=case.data, jail=jail)
 
 
 class ProgramSession:
@@ -169,7 +173,7 @@ class ProgramSession:
         if ask_model is not None:  # it sees the program, its statement and samples
             code = ask_model("")
             if code is not None:
-                runner = ConditionRunner(code, cwd=self.work)
+                runner = ConditionRunner(code, cwd=self.work, jail=jail_for(s))
                 if runner.error:
                     self.warn(f"stress: {runner.error}; stressing without the model's "
                               "conditions")
@@ -235,11 +239,12 @@ class ProgramSession:
         a timeout, never a pass."""
         s, built = self.settings, tree.handle
         for case in baseline.cases:
-            limit = min(s.case_timeout_s, max(1.0, 10 * baseline.seconds[case.id] + 1.0))
-            proc = run_case(built.command, case, built.source_file.parent, limit, s.memory_mb)
+            limit = candidate_limit(baseline.seconds[case.id], s, "on the same input",
+                                    cap_s=s.case_timeout_s, cap_name="case_timeout_s")
+            proc = run_case(built.command, case, built.source_file.parent, limit.seconds,
+                            s.memory_mb, jail_for(s, built.source_file.parent))
             if proc.timed_out:
-                return Verdict.reject("timeout", f"no answer on {case.id} within {limit:.1f} s "
-                                      f"(the original took {baseline.seconds[case.id]:.2f} s)")
+                return Verdict.reject("timeout", limit.reason(f"the candidate on {case.id}"))
             if proc.returncode != 0:
                 return Verdict.reject("equivalence", f"exit {proc.returncode} on {case.id}: "
                                       f"{proc.tail(4, 400)}")

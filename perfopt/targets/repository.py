@@ -151,12 +151,14 @@ class RepositorySession:
         return Verdict.accept("no guard objects to the change")
 
     def tests(self, tree: Tree) -> Verdict:
+        from perfopt.verify.jail import jail_for
         from perfopt.verify.passtests import run_pass_to_pass
 
         root, _ = tree.handle
         outcome = run_pass_to_pass(self.kind.python, root, self.kind.tests,
                                    timeout_s=self.settings.timeout_s,
-                                   memory_mb=self.settings.memory_mb)
+                                   memory_mb=self.settings.memory_mb,
+                                   jail=jail_for(self.settings))
         if not outcome.passed:
             return Verdict.reject("tests", f"PASS_TO_PASS failed: {outcome.summary}")
         return Verdict.accept(outcome.summary)

@@ -11,13 +11,27 @@ import json
 import secrets
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from perfopt.config import Settings
 from perfopt.models import StressSuite, Target, Verdict
 from perfopt.verify import sandbox
+from perfopt.verify.jail import jail_for
+from perfopt.verify.limits import Limit
 from perfopt.verify.loader import target_args, write_cases_file
+
+
+@dataclass(frozen=True)
+class Recording:
+    """The original recorded: the verdict, the record run's seconds (the base of the
+    candidate's compare limit) and the inputs it behaved differently on from run to run
+    (compare skips them, so no clock may time them)."""
+
+    verdict: Verdict
+    seconds: float = 0.0
+    unstable: tuple[str, ...] = ()
 
 
 def harness_command(
@@ -26,7 +40,6 @@ def harness_command(
     target: Target,
     suite: StressSuite,
     cases_file: Path,
-    nonce: str,
     *extra: str,
 ) -> list[str]:
     return [
@@ -35,8 +48,7 @@ def harness_command(
         "perfopt.verify.harness",
         mode,
         *target_args(root, target, suite, cases_file),
-        "--nonce",
-        nonce,
+        "--nonce-stdin",  # the nonce goes on stdin: argv is readable by the code under test
         *extra,
     ]
 
@@ -77,13 +89,19 @@ def _run(
     settings: Settings,
     work: Path,
     *extra: str,
+    timeout_s: float | None = None,
+    writable: tuple[Path, ...] = (),
 ) -> tuple[sandbox.ProcResult, dict[str, Any] | None]:
     cases_file = work / "cases.json"
     if not cases_file.exists():
         write_cases_file(cases_file, [(c.id, c.payload) for c in suite.cases])
     nonce = secrets.token_hex(8)
-    cmd = harness_command(mode, root, target, suite, cases_file, nonce, *extra)
-    proc = sandbox.run(cmd, cwd=root, timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+    cmd = harness_command(mode, root, target, suite, cases_file, *extra)
+    limit_s = settings.timeout_s if timeout_s is None else timeout_s
+    # jailed on both sides (the record run unpickles inputs a model's generator may have
+    # written), the tree read-only: no run may change the code a later gate runs
+    proc = sandbox.run(cmd, cwd=root, timeout_s=limit_s, memory_mb=settings.memory_mb,
+                       jail=jail_for(settings, work, *writable), stdin=nonce + "\n")
     return proc, parse_result(proc.stdout, nonce)
 
 
@@ -92,13 +110,28 @@ def record_outcomes(
 ) -> Verdict:
     """Record the original's outcomes into `out` (reusable across candidates).
     Accepted means recorded; a rejection says why the original could not be recorded."""
+    return record(baseline_root, target, suite, settings, out).verdict
+
+
+def record(
+    baseline_root: Path, target: Target, suite: StressSuite, settings: Settings, out: Path
+) -> Recording:
+    """`record_outcomes`, with the record run's seconds and the unstable inputs."""
     problem = _unsupported(target, suite)
     if problem:
-        return problem
+        return Recording(problem)
     with tempfile.TemporaryDirectory(prefix="perfopt-eq-") as tmp:
         proc, result = _run(
-            "record", baseline_root, target, suite, settings, Path(tmp), "--out", str(out)
+            "record", baseline_root, target, suite, settings, Path(tmp), "--out", str(out),
+            writable=(out.parent,),
         )
+    verdict = _recorded(proc, result, suite, settings)
+    unstable = tuple(str(c) for c in (result or {}).get("unstable", ()))
+    return Recording(verdict, proc.seconds, unstable)
+
+
+def _recorded(proc: sandbox.ProcResult, result: dict[str, Any] | None, suite: StressSuite,
+              settings: Settings) -> Verdict:
     if proc.timed_out:
         return Verdict.reject(
             "timeout",
@@ -117,8 +150,11 @@ def record_outcomes(
 
 
 def compare_outcomes(
-    candidate_root: Path, target: Target, suite: StressSuite, settings: Settings, recorded: Path
+    candidate_root: Path, target: Target, suite: StressSuite, settings: Settings, recorded: Path,
+    limit: Limit | None = None,
 ) -> Verdict:
+    """The candidate's outcomes against the recording; `limit` (from the original's record
+    run, verify.limits) stops a candidate that runs too long, else timeout_s does."""
     problem = _unsupported(target, suite)
     if problem:
         return problem
@@ -132,7 +168,11 @@ def compare_outcomes(
             Path(tmp),
             "--expected",
             str(recorded),
+            timeout_s=None if limit is None else limit.seconds,
         )
+    if proc.timed_out and limit is not None:
+        return Verdict.reject("timeout", limit.reason(
+            f"the candidate on {len(suite.cases)} stress inputs"))
     if proc.timed_out:
         return Verdict.reject(
             "timeout",
@@ -147,8 +187,18 @@ def compare_outcomes(
     if not result.get("ok"):
         case = result.get("case")
         detail = str(result.get("detail"))
-        return Verdict.reject("equivalence", f"input {case}: {detail}" if case else detail)
+        return Verdict.reject("equivalence", f"input {_named(suite, case)}: {detail}"
+                              if case else detail)
     return Verdict.accept(str(result.get("detail")))
+
+
+def _named(suite: StressSuite, case_id: str) -> str:
+    """`scaled-24 (size 9003, compare)`: which input, how large, where it came from."""
+    case = next((c for c in suite.cases if c.id == case_id), None)
+    if case is None:
+        return case_id
+    size = f"size {case.size}, " if case.size is not None else ""
+    return f"{case_id} ({size}{case.provenance})"
 
 
 def check(
@@ -159,6 +209,7 @@ def check(
     settings: Settings,
     *,
     recorded: Path | None = None,
+    limit: Limit | None = None,
 ) -> Verdict:
     """Does the candidate tree behave like the baseline tree on every stress input?
 
@@ -167,7 +218,7 @@ def check(
     if problem:
         return problem
     if recorded is not None:
-        return compare_outcomes(candidate_root, target, suite, settings, recorded)
+        return compare_outcomes(candidate_root, target, suite, settings, recorded, limit)
     with tempfile.TemporaryDirectory(prefix="perfopt-rec-") as tmp:
         outcomes = Path(tmp) / "outcomes.pkl"
         verdict = record_outcomes(baseline_root, target, suite, settings, outcomes)

@@ -7,7 +7,9 @@ An outcome of one call is what a caller could observe: the return value (or the
 exception type), the arguments after the call (mutation), and what it printed. `record`
 calls every case twice on fresh copies of its arguments and marks a case
 nondeterministic when the two disagree; `compare` skips those. The last stdout line is
-one JSON object {"ok", "case", "detail", ...} carrying the caller's --nonce.
+one JSON object {"ok", "case", "detail", ...} carrying the nonce the caller sent on stdin
+(`--nonce-stdin`), read before the code under test is imported: a line that code prints
+(and then exits) cannot carry it.
 """
 
 from __future__ import annotations
@@ -359,12 +361,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cases", type=Path, default=None)
     parser.add_argument("--out", type=Path, help="record: where to write the outcomes")
     parser.add_argument("--expected", type=Path, help="compare: the recorded outcomes")
-    parser.add_argument("--nonce", default="")
+    parser.add_argument("--nonce-stdin", action="store_true",
+                        help="read a nonce from stdin and put it in the result line")
     return parser
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     opts = _parser().parse_args(argv)
+    # Read before the target is imported, and kept in this frame: the target never sees it.
+    nonce = sys.stdin.readline().strip() if opts.nonce_stdin else ""
+    result = _run(opts)
+    result["nonce"] = nonce
+    return result
+
+
+def _run(opts: argparse.Namespace) -> dict[str, Any]:
     cases = read_cases(opts.suite, opts.cases)
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # import-time prints are not ours
@@ -386,6 +397,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "case": None,
             "cases": len(outcomes),
             "nondeterministic": unstable,
+            # compare skips these: no clock may time them (targets/function.timing_suite)
+            "unstable": [cid for cid, o in outcomes.items() if o["nondeterministic"]],
             "detail": f"recorded {len(outcomes)} inputs",
         }
     with open(opts.expected, "rb") as handle:
@@ -408,15 +421,16 @@ def _short_input(payload: bytes, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-if __name__ == "__main__":
-    argv = sys.argv[1:]
-    nonce = _parser().parse_args(argv).nonce
-    result = main(argv)
-    result["nonce"] = nonce
-    stream = sys.__stdout__ or sys.stdout
+def _entry() -> None:
+    stream = sys.__stdout__ or sys.stdout  # taken before the target can rebind it
+    result = main()
     stream.write("\n" + json.dumps(result, default=str) + "\n")
     stream.flush()
     # User code may leave non-daemon threads or atexit hooks behind; they must not
     # hang the harness or print after the result line.
     os._exit(0)
+
+
+if __name__ == "__main__":
+    _entry()
 

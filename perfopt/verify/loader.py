@@ -81,9 +81,14 @@ def read_cases(suite: Path, cases_file: Path | None) -> list[tuple[str, Path]]:
     return [(p.name, p) for p in sorted(suite.iterdir()) if p.is_file()]
 
 
-def load_payload(data: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """A fresh (args, kwargs) from the pickled {"args": ..., "kwargs": ...} payload."""
-    value = pickle.loads(data)
+def load_payload(
+    data: bytes, loads: Callable[[bytes], Any] = pickle.loads
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """A fresh (args, kwargs) from the pickled {"args": ..., "kwargs": ...} payload.
+    `loads` is bound when this module is imported, before any target: the timing worker
+    unpickles between timed calls, and a target rebinding pickle.loads must not change
+    the arguments it is timed on."""
+    value = loads(data)
     if isinstance(value, dict):
         return tuple(value.get("args", ())), dict(value.get("kwargs", {}))
     args, kwargs = value  # tolerate a plain (args, kwargs) pair

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.verify import sandbox
+from perfopt.verify.jail import Jail
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (\S+::\S+)", re.M)
 
@@ -25,10 +26,11 @@ class P2POutcome:
 
 
 def _pytest(python: str, tree: Path, ids: Sequence[str], timeout_s: float,
-            memory_mb: int | None) -> sandbox.ProcResult:
+            memory_mb: int | None, jail: Jail | None = None) -> sandbox.ProcResult:
     env = sandbox.scrubbed_env({"PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": ""})
     cmd = [python, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", *ids]
-    return sandbox.run(cmd, cwd=tree, timeout_s=timeout_s, memory_mb=memory_mb, env=env)
+    return sandbox.run(cmd, cwd=tree, timeout_s=timeout_s, memory_mb=memory_mb, env=env,
+                       jail=None if jail is None else jail.allowing(tree))
 
 
 def _summary(result: sandbox.ProcResult) -> str:
@@ -56,10 +58,12 @@ def existing_ids(python: str, tree: Path, ids: Sequence[str], *, timeout_s: floa
 
 
 def run_pass_to_pass(python: str, tree: Path, ids: Sequence[str], *, timeout_s: float,
-                     memory_mb: int | None = None, retries: int = 1) -> P2POutcome:
+                     memory_mb: int | None = None, retries: int = 1,
+                     jail: Jail | None = None) -> P2POutcome:
+    """The tests in `tree`, in `jail` (the tree writable) when it holds a candidate."""
     if not ids:
         return P2POutcome(True, "no PASS_TO_PASS tests listed")
-    result = _pytest(python, tree, ids, timeout_s, memory_mb)
+    result = _pytest(python, tree, ids, timeout_s, memory_mb, jail)
     seconds = result.seconds
     if result.timed_out:
         return P2POutcome(False, f"tests ran longer than {timeout_s:.0f} s", (), seconds)
@@ -69,7 +73,7 @@ def run_pass_to_pass(python: str, tree: Path, ids: Sequence[str], *, timeout_s: 
     if not failed:  # collection error, crash: nothing to retry
         return P2POutcome(False, f"pytest exit {result.returncode}: {result.tail(6)}", (), seconds)
     for _ in range(retries):
-        again = _pytest(python, tree, failed, timeout_s, memory_mb)
+        again = _pytest(python, tree, failed, timeout_s, memory_mb, jail)
         seconds += again.seconds
         if again.returncode == 0 and not again.timed_out:
             return P2POutcome(True, _summary(result) + f" (flaky, passed on retry: "

@@ -3,12 +3,16 @@
 Every process starts in its own session (so its whole tree is one process group we can
 kill), with an address-space limit, no core dumps and an environment without secrets.
 A process group is killed on timeout and on any exception, Ctrl-C included, so no
-candidate keeps running after perfopt stops.
+candidate keeps running after perfopt stops. A process that runs candidate or
+model-written code gets a `Jail` too (perfopt.verify.jail): at strict it runs inside
+bubblewrap, at basic with an allowlisted environment; either way with a private
+HOME/TMPDIR that goes when it ends.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.errors import SandboxError
+from perfopt.verify.jail import STRICT, Jail, bwrap_command, environment, make_scratch
 
 # Substrings / prefixes of environment variable names that never reach untrusted code.
 _SECRET_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL")
@@ -26,6 +31,8 @@ _SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AWS_")
 # Live process groups (pgid -> Popen), for `kill_all` from the CLI's signal handler.
 _LIVE: dict[int, subprocess.Popen[bytes]] = {}
 _LIVE_LOCK = threading.Lock()
+# A jailed process's private HOME/TMPDIR (pid -> folder), removed when it ends.
+_SCRATCH: dict[int, Path] = {}
 
 # After a kill, how long to wait for pipes to drain before giving up on the output.
 _DRAIN_S = 2.0
@@ -109,14 +116,23 @@ def _spawn(
     stdin: int,
     stderr: int,
     shell: bool = False,
+    jail: Jail | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Popen in a new session with the limits and the scrubbed environment, registered
-    for `kill_all`: what `run` and `start` share."""
+    """Popen in a new session with the limits and the scrubbed environment (in `jail`,
+    when it confines), registered for `kill_all`: what `run` and `start` share."""
+    env = dict(scrubbed_env() if env is None else env)
+    scratch = make_scratch() if jail is not None and jail.confines else None
     try:
+        if jail is not None and scratch is not None:
+            env = environment(jail, env, scratch)
+            if jail.level == STRICT:
+                argv = (["/bin/sh", "-c", str(cmd)] if shell
+                        else [cmd] if isinstance(cmd, str) else [str(a) for a in cmd])
+                cmd, shell = bwrap_command(jail, argv, cwd, scratch), False
         proc = subprocess.Popen(
             cmd,
             cwd=str(cwd),
-            env=dict(scrubbed_env() if env is None else env),
+            env=env,
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -124,11 +140,27 @@ def _spawn(
             start_new_session=True,
             preexec_fn=_limits(memory_mb),  # noqa: PLW1509 - limits must apply before exec
         )
-    except OSError as exc:
+    except (OSError, SandboxError) as exc:
+        _remove(scratch)
         raise SandboxError(f"cannot start {cmd!r} in {cwd}: {exc}") from exc
     with _LIVE_LOCK:
         _LIVE[proc.pid] = proc
+        if scratch is not None:
+            _SCRATCH[proc.pid] = scratch
     return proc
+
+
+def _forget(proc: subprocess.Popen[bytes]) -> None:
+    """A process that ended: out of the live table, its scratch removed."""
+    with _LIVE_LOCK:
+        _LIVE.pop(proc.pid, None)
+        scratch = _SCRATCH.pop(proc.pid, None)
+    _remove(scratch)
+
+
+def _remove(scratch: Path | None) -> None:
+    if scratch is not None:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 _INTERRUPTED = threading.Event()
@@ -159,10 +191,14 @@ def run(
     env: Mapping[str, str] | None = None,
     stdin: bytes | str | None = None,
     shell: bool = False,
+    jail: Jail | None = None,
 ) -> ProcResult:
     """Run `cmd` in a new session with limits; never leaves a process of it behind.
 
     `env` is used as given (build it with `scrubbed_env(extra)`); None means `scrubbed_env()`.
+    In a `jail` (code perfopt does not trust) only the jail's allowlist of `env` is kept,
+    and at strict the seconds include bwrap's start-up (~14 ms): clocks that need exact
+    seconds time inside the jail (bench/_program_runner.py).
     A timeout is a result (`timed_out=True`, returncode -9), not an exception.
     """
     if _INTERRUPTED.is_set():
@@ -170,7 +206,7 @@ def run(
     data = stdin.encode() if isinstance(stdin, str) else stdin
     proc = _spawn(cmd if shell or isinstance(cmd, str) else list(cmd), cwd, memory_mb, env,
                   stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
-                  stderr=subprocess.PIPE, shell=shell)
+                  stderr=subprocess.PIPE, shell=shell, jail=jail)
     started = time.perf_counter()  # Popen returns once the child has exec'd
     timed_out = False
     try:
@@ -193,8 +229,7 @@ def run(
         proc.wait()
         raise
     finally:
-        with _LIVE_LOCK:
-            _LIVE.pop(proc.pid, None)
+        _forget(proc)
     if _INTERRUPTED.is_set():  # Ctrl-C while the child ran, lost where it was raised
         raise KeyboardInterrupt
     return ProcResult(
@@ -212,12 +247,13 @@ def start(
     cwd: Path | str,
     memory_mb: int | None,
     env: Mapping[str, str] | None = None,
+    jail: Jail | None = None,
 ) -> subprocess.Popen[bytes]:
     """A long-lived sandboxed process with stdin/stdout pipes (a line-protocol worker):
-    the same limits, session and environment as `run`, registered for `kill_all`. The
-    caller bounds each exchange with its own timeout and ends it with `stop`."""
+    the same limits, session, environment and jail as `run`, registered for `kill_all`.
+    The caller bounds each exchange with its own timeout and ends it with `stop`."""
     return _spawn(list(cmd), cwd, memory_mb, env, stdin=subprocess.PIPE,
-                  stderr=subprocess.DEVNULL)
+                  stderr=subprocess.DEVNULL, jail=jail)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -231,8 +267,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             except OSError:
                 pass
     proc.wait()
-    with _LIVE_LOCK:
-        _LIVE.pop(proc.pid, None)
+    _forget(proc)
 
 
 def kill_all() -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 from perfopt.config import Settings
 from perfopt.models import Verdict
 from perfopt.verify import sandbox
+from perfopt.verify.jail import jail_for
+from perfopt.verify.limits import Limit
 from perfopt.verify.sandbox import ProcResult
 
 PYTEST_NO_TESTS = 5
@@ -26,22 +28,28 @@ def default_command() -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
 
 
-def run_tests(root: Path, settings: Settings, command: list[str] | str | None = None) -> ProcResult:
-    """Run `command` (or settings.test_command, or pytest) in `root`, sandboxed.
-    A string command runs through the shell, as the user wrote it in their config."""
+def run_tests(root: Path, settings: Settings, command: list[str] | str | None = None, *,
+              timeout_s: float | None = None) -> ProcResult:
+    """Run `command` (or settings.test_command, or pytest) in `root`, sandboxed, for at most
+    `timeout_s` (default settings.timeout_s). A string command runs through the shell, as
+    the user wrote it in their config."""
     if command is None:
         command = settings.test_command or default_command()
     shell = isinstance(command, str)
     return sandbox.run(
         command,
         cwd=root,
-        timeout_s=settings.timeout_s,
+        timeout_s=settings.timeout_s if timeout_s is None else timeout_s,
         memory_mb=settings.memory_mb,
         shell=shell,
+        jail=jail_for(settings, root),  # the tests run a candidate's tree
     )
 
 
-def tests_verdict(result: ProcResult) -> Verdict:
+def tests_verdict(result: ProcResult, limit: Limit | None = None) -> Verdict:
+    """`limit`: the one the run had (verify.limits), named in a timeout's reason."""
+    if result.timed_out and limit is not None:
+        return Verdict.reject("timeout", limit.reason("the tests"))
     if result.timed_out:
         return Verdict.reject("timeout", f"tests ran longer than {result.seconds:.0f} s")
     if result.returncode == 0:

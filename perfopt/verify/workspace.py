@@ -1,20 +1,31 @@
 """Isolated copies of the user's project. perfopt only ever writes into these.
 
-The user's tree is read, never written, until `--apply` calls `atomic_write` on an
-accepted candidate. Every workspace is removed on exit, on error and on Ctrl-C; the CLI's
+The user's tree is read, never written, until `--apply` calls `writes.write_files` on the
+accepted candidates. Every workspace is removed on exit, on error and on Ctrl-C; the CLI's
 signal handler calls `cleanup_all()` for the ones still alive.
+
+`run_folder` gives each command one folder in the system temp folder (`perfopt-run-PID-*`)
+that holds every temporary of the run, perfopt's and its children's (tempfile.tempdir and
+TMPDIR point there): removed whole when the command ends, by the CLI's watchdog when
+perfopt is killed (perfopt.cli.guard), and otherwise by the next perfopt that starts
+(its lock is free once every process of the run is gone).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
-import stat
 import subprocess
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+
+# kept here for the callers that import it from this module
+from perfopt.verify.writes import atomic_write as atomic_write
 
 # Folders never copied when the project is not a git work tree (tool caches, virtualenvs,
 # build output). In a git tree .gitignore decides, plus the tool folders in _ALWAYS_SKIP
@@ -210,23 +221,105 @@ def cleanup_all() -> int:
     return len(alive)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step (temp file in the same folder + os.replace),
-    keeping the file's permission bits. A crash leaves either the old or the new file."""
-    path = Path(path)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".perfopt-tmp")
+RUN_PREFIX = "perfopt-run-"
+_RUN_NAME = re.compile(re.escape(RUN_PREFIX) + r"(?P<pid>\d+)-")
+_RUN_LOCK = ".lock"  # flock'd for as long as a process of the run holds it open
+_RUN_ACTIVE: list[Path] = []
+
+
+@contextlib.contextmanager
+def run_folder() -> Iterator[Path | None]:
+    """One folder for every temporary of this run (module docstring). The stale ones of
+    runs that were killed go first. None where the temp folder is not writable (then
+    nothing is redirected, and the first temporary fails with its own message)."""
+    if _RUN_ACTIVE:  # a command inside a command: one folder
+        yield _RUN_ACTIVE[-1]
+        return
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    parent = Path(tempfile.gettempdir())
+    remove_stale_run_folders(parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
+        folder, lock = _new_run_folder(parent)
+    except OSError:
+        yield None
+        return
+    tempfile.tempdir = os.environ["TMPDIR"] = str(folder)
+    _RUN_ACTIVE.append(folder)
+    try:
+        yield folder
+    finally:
+        _RUN_ACTIVE.remove(folder)
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+
+
+def _new_run_folder(parent: Path) -> tuple[Path, int]:
+    """The folder and its held lock. The lock file is locked before it gets its name, so
+    another perfopt never sees it free while this one lives."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-", dir=parent))
+    try:
+        lock = os.open(folder / f"{_RUN_LOCK}.new", os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+            _flock(lock)
+            os.rename(folder / f"{_RUN_LOCK}.new", folder / _RUN_LOCK)
+        except BaseException:
+            os.close(lock)
+            raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
         raise
+    return folder, lock
+
+
+def _flock(fd: int) -> bool | None:
+    """Take the lock on `fd` without waiting; False when another process holds it, None
+    where there is no flock (Windows: the PID in the folder's name decides)."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def remove_stale_run_folders(parent: Path) -> list[Path]:
+    """Remove the run folders in `parent` whose run is over: their lock is free, or
+    (killed before it was taken) their PID is gone. Other users' folders stay."""
+    from perfopt.verify.writes import pid_alive
+
+    removed: list[Path] = []
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(RUN_PREFIX)]
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _RUN_NAME.match(entry.name)
+        if (match is None or not entry.is_dir(follow_symlinks=False)
+                or int(match.group("pid")) == os.getpid()):
+            continue
+        try:
+            lock = os.open(Path(entry.path) / _RUN_LOCK,
+                           os.O_RDWR | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            if not pid_alive(match.group("pid")):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
+            continue
+        except OSError:  # another user's, or not ours to judge
+            continue
+        try:
+            free = _flock(lock)
+            if free or (free is None and not pid_alive(match.group("pid"))):
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed.append(Path(entry.path))
+        finally:
+            os.close(lock)
+    return removed

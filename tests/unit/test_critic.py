@@ -23,7 +23,8 @@ def m(speedup: float, low: float, high: float, metric: str = "wall", n: int = 12
 def test_clear_speedup_is_accepted() -> None:
     verdict = accept([m(2.0, 1.8, 2.2)], POLICY)
     assert verdict.accepted
-    assert verdict.reason == "speedup 2.00x [1.80, 2.20] (95% CI) (wall)"
+    assert verdict.reason == ("speedup 2.00x [1.80, 2.20] (95% CI) (wall) "
+                              "(wall clock alone: not cross-checked by instruction counts)")
 
 
 def test_interval_reaching_below_the_threshold_is_rejected_with_numbers() -> None:
@@ -116,3 +117,32 @@ def test_instructions_too_small_rejected_and_wall_still_reported() -> None:
 def test_gpu_wall_decides_over_wall() -> None:
     verdict = accept([m(1.0, 0.9, 1.1), m(3.0, 2.5, 3.5, metric="gpu-wall")], POLICY)
     assert verdict.accepted and "(gpu-wall)" in verdict.reason
+
+
+# --- the cross-check: a clock the candidate can reach against counts it cannot -------
+
+
+def test_wall_win_without_an_instruction_win_is_rejected_and_named() -> None:
+    # a patched clock: the slow loop kept, the wall clock says 23x, the counts say 1x
+    verdict = accept([m(23.0, 21.0, 25.0), m(1.0, 1.0, 1.0, metric="instructions", n=1)],
+                     POLICY)
+    assert (verdict.accepted, verdict.gate) == (False, "benchmark")
+    assert verdict.reason.startswith("speedup 1.00x [1.00, 1.00] (95% CI) below 1.05x")
+    assert "instructions say 1.00x, wall says 23.00x [21.00, 25.00]" in verdict.reason
+    assert "a wall-clock win without an instruction win is not trusted" in verdict.reason
+    assert "--metric wall" in verdict.reason
+
+
+def test_a_wall_interval_that_does_not_clear_the_threshold_is_not_called_a_win() -> None:
+    verdict = accept([m(1.2, 1.0, 1.4), m(1.0, 1.0, 1.0, metric="instructions", n=1)], POLICY)
+    assert not verdict.accepted
+    assert "not trusted" not in verdict.reason
+
+
+def test_wall_alone_says_it_was_not_cross_checked() -> None:
+    alone = accept([m(2.0, 1.8, 2.2)], POLICY)
+    assert alone.accepted and "not cross-checked by instruction counts" in alone.reason
+    checked = accept([m(1.9, 1.9, 1.9, metric="instructions", n=1), m(2.0, 1.8, 2.2)], POLICY)
+    assert checked.accepted and "not cross-checked" not in checked.reason
+    gpu = accept([m(3.0, 2.5, 3.5, metric="gpu-wall")], POLICY)  # host counts say nothing
+    assert gpu.accepted and "not cross-checked" not in gpu.reason

@@ -26,6 +26,7 @@ from perfopt.evals.swefficiency.scoring import (
     score_suite,
 )
 from perfopt.verify import guards
+from perfopt.verify.jail import jail_for
 from perfopt.verify.passtests import existing_ids, run_pass_to_pass
 
 ENGINES = ("expert", "noop", "patch", "offline", "llm")
@@ -193,7 +194,8 @@ def evaluate_instance(instance: Instance, options: EvalOptions) -> InstanceScore
             status, reason = "guard-rejected", found.reason
     if status == "ok":
         outcome = run_pass_to_pass(env.python, patched, instance.pass_to_pass,
-                                   timeout_s=settings.timeout_s, memory_mb=settings.memory_mb)
+                                   timeout_s=settings.timeout_s, memory_mb=settings.memory_mb,
+                                   jail=jail_for(settings))
         tests_summary = outcome.summary
         if not outcome.passed:
             status, reason = "tests-failed", outcome.summary
@@ -204,7 +206,7 @@ def evaluate_instance(instance: Instance, options: EvalOptions) -> InstanceScore
                                 root / f"timing-{options.engine}",
                                 package=instance.package, repetitions=options.repetitions,
                                 rounds=options.rounds, timeout_s=settings.timeout_s,
-                                memory_mb=settings.memory_mb)
+                                memory_mb=settings.memory_mb, jail=jail_for(settings))
     problems = [f"{name}: {'; '.join(s.errors)}" for name, s in samples.items() if s.errors]
     if problems and status == "ok":
         status, reason = "error", " | ".join(problems)
