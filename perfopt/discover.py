@@ -17,9 +17,11 @@ else:  # the backport, a dependency on 3.10
     import tomli as tomllib
 
 from perfopt.config import Settings, load_settings
-from perfopt.errors import TargetError
-from perfopt.models import Workload
+from perfopt.errors import TargetError, UserError
+from perfopt.interpreter import find_interpreter
+from perfopt.models import Interpreter, Workload
 from perfopt.verify.workspace import SKIP_DIRS
+from perfopt.workloads import from_setting
 
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 
@@ -35,6 +37,7 @@ class Project:
     settings: Settings
     workload: Workload
     python: str  # interpreter that runs the workload, the tests and the timing workers
+    interpreter: Interpreter | None = None  # the same, with where it came from
 
 
 DEFAULT_TEST_PATTERNS = ("test_*.py", "*_test.py")
@@ -135,8 +138,14 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
     patterns = pytest_file_patterns(root)
     tests = tuple(f for f in files if is_test_file(f, patterns))
     focus = path.resolve().relative_to(root).as_posix() if path.is_file() else None
+    interp = find_interpreter(root, settings, flag=(flags or {}).get("python"))
+    # every process that runs the project's code reads the interpreter from the settings
+    settings = settings.replace(python=interp.path)
     if settings.workload:
-        workload = Workload(kind="command", command=settings.workload)
+        workload = from_setting(root, settings.workload, interp.path)
+        if settings.tests and workload.kind == "pytest":
+            raise UserError("--tests narrows the project's tests; with --workload PATH, "
+                            "name the benchmark files to run instead")
     else:
         if not any(fnmatch.fnmatch(Path(t).name, p) for t in tests for p in patterns):
             raise TargetError(
@@ -144,6 +153,10 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
                 "or pass --workload 'python run_bench.py'"
             )
         workload = Workload(kind="pytest", tests=settings.tests)
+    if workload.kind == "pytest" and "pytest" in interp.missing:
+        raise UserError(f"the project's interpreter {interp.path} (from {interp.source}) has "
+                        f"no pytest, which runs the tests as the workload: install it there "
+                        f"({interp.path} -m pip install pytest) or pass --workload CMD")
     return Project(
         root=root,
         focus=focus,
@@ -151,5 +164,6 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
         test_files=tests,
         settings=settings,
         workload=workload,
-        python=settings.python or sys.executable,
+        python=interp.path,
+        interpreter=interp,
     )

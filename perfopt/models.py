@@ -45,6 +45,18 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class Interpreter:
+    """The project's interpreter (perfopt/interpreter.py): it runs the workload, the tests,
+    the harness and the timing workers."""
+
+    path: str
+    source: str  # "--python", "[tool.perfopt] python", ".venv/", "venv/", "VIRTUAL_ENV",
+    # or "perfopt's own"
+    version: str = ""  # "3.9.18"
+    missing: tuple[str, ...] = ()  # of pytest and hypothesis, what it cannot import
+
+
+@dataclass(frozen=True)
 class Hotspot:
     target: Target
     self_share: float  # fraction of all samples with this function on top of the project stack
@@ -203,6 +215,7 @@ class RunResult:
     usage: dict[str, float] = field(default_factory=dict)  # tokens / cost, when a model ran
     plans: tuple[Plan, ...] = ()
     outcomes: tuple[TargetOutcome, ...] = ()
+    python: Interpreter | None = None  # the project's interpreter (function kind)
 
 
 # --- JSON round-trip -------------------------------------------------------------------

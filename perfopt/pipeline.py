@@ -25,6 +25,7 @@ from perfopt.models import (
     Candidate,
     CandidateResult,
     Hotspot,
+    Interpreter,
     Plan,
     RunResult,
     StressSuite,
@@ -47,6 +48,7 @@ class Job:
     # candidates the caller brings for a target, given its stress suite (an eval's
     # reference program, mutants)
     extra: Callable[[Work, StressSuite], list[Candidate]] | None = None
+    python: Interpreter | None = None  # the project's interpreter, for the report
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def run(job: Job, options: RunOptions, events: Events) -> RunResult:
         applied=tuple(applied), patch=patch, warnings=tuple(state.warnings), profiler=profiler,
         seconds=round(time.monotonic() - started, 2),
         usage=job.model.usage() if job.model is not None else {},
-        plans=tuple(state.plans), outcomes=tuple(state.outcomes))
+        plans=tuple(state.plans), outcomes=tuple(state.outcomes), python=job.python)
 
 
 def _one_target(job: Job, session: Session, work: Work, options: RunOptions, events: Events,

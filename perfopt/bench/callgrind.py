@@ -49,6 +49,7 @@ from pathlib import Path
 
 from perfopt.bench.timing import BenchFailed, worker_command
 from perfopt.config import Settings
+from perfopt.interpreter import python_of
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
 from perfopt.verify.jail import Jail, jail_for
@@ -151,7 +152,7 @@ def count_function(
 ) -> tuple[int, str]:
     """Instructions of `loops` loops over the cases in `cases_file`; and how they were had
     ("toggled" or "differenced"). `limit` stops each valgrind run (else timeout_s)."""
-    key = _cache_key(root, target, suite, cases_file, loops, toggle)
+    key = _cache_key(root, target, suite, cases_file, loops, toggle, python_of(settings))
     if key in _COUNTS:
         return _COUNTS[key]
     _COUNTS[key] = result = _count_function(
@@ -161,14 +162,14 @@ def count_function(
 
 
 def _cache_key(
-    root: Path, target: Target, suite: StressSuite, cases_file: Path, loops: int, toggle: str
+    root: Path, target: Target, suite: StressSuite, cases_file: Path, loops: int, toggle: str,
+    python: str,
 ) -> str:
     import hashlib
     import json
-    import sys
 
     digest = hashlib.sha256()
-    for part in (str(Path(root).resolve()), target.key, sys.executable, str(loops), toggle):
+    for part in (str(Path(root).resolve()), target.key, python, str(loops), toggle):
         digest.update(part.encode() + b"\0")
     digest.update((Path(root) / target.file).read_bytes())
     for _, payload in json.loads(Path(cases_file).read_text(encoding="utf-8")):
@@ -192,7 +193,8 @@ def _count_function(
 
         def run(n: int, name: str, tog: str | None) -> int:
             cmd = worker_command(
-                root, target, suite, cases_file, "--instructions", "--loops", str(n)
+                root, target, suite, cases_file, "--instructions", "--loops", str(n),
+                python=python_of(settings),
             )
             return _one_run(cmd, root, settings, side, out / name, tog, limit)
 

@@ -9,7 +9,6 @@ at `measurements[0]` sees the metric that decided.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 from perfopt.bench import callgrind, gpu
@@ -17,6 +16,7 @@ from perfopt.bench.critic import DECIDING_ORDER
 from perfopt.bench.machine import Stamp
 from perfopt.bench.timing import BenchFailed, calibrate, compare_detailed
 from perfopt.config import Settings
+from perfopt.interpreter import python_of
 from perfopt.models import Measurement, StressSuite, Target
 
 # Native seconds of target calls counted under callgrind. valgrind runs them ~70x slower
@@ -85,7 +85,7 @@ def measure_all(
     """Wall (or gpu-wall) time, and instruction counts when valgrind is there and the
     code runs on the CPU, each stamped with the machine. Raises BenchFailed when a worker
     times out or crashes."""
-    stamp = Stamp(sys.executable)  # the interpreter bench.timing's workers run
+    stamp = Stamp(python_of(settings))  # the interpreter bench.timing's workers run
     return stamp.apply(_measure_all(baseline_root, candidate_root, target, suite, settings))
 
 

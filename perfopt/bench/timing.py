@@ -23,6 +23,7 @@ from typing import Any
 from perfopt.bench.stats import shift_ci
 from perfopt.config import Settings
 from perfopt.errors import SandboxError
+from perfopt.interpreter import python_of
 from perfopt.models import Measurement, StressSuite, Target
 from perfopt.verify import sandbox
 from perfopt.verify.jail import jail_for
@@ -30,6 +31,7 @@ from perfopt.verify.limits import Limit, candidate_limit
 from perfopt.verify.loader import target_args, write_cases_file
 
 WARMUP_SAMPLES = 1
+WORKER = Path(__file__).with_name("worker.py")
 
 
 class BenchFailed(SandboxError):
@@ -60,12 +62,14 @@ def interleave(
 
 
 def worker_command(
-    root: Path, target: Target, suite: StressSuite, cases_file: Path, *extra: str
+    root: Path, target: Target, suite: StressSuite, cases_file: Path, *extra: str,
+    python: str | None = None,
 ) -> list[str]:
+    """The timing worker run by its file path in `python` (default: perfopt's own), the
+    project's interpreter: it needs only the standard library there."""
     return [
-        sys.executable,
-        "-m",
-        "perfopt.bench.worker",
+        python or sys.executable,
+        str(WORKER),
         *target_args(root, target, suite, cases_file),
         *extra,
     ]
@@ -186,7 +190,8 @@ def compare_detailed(
         original_s: list[float] = []
 
         def side(root: Path, name: str) -> Runner:
-            cmd = worker_command(root, target, suite, cases_file, *timing)
+            cmd = worker_command(root, target, suite, cases_file, *timing,
+                                 python=python_of(settings))
 
             def one() -> list[float]:
                 if name == "original":
@@ -279,6 +284,7 @@ def calibrate(
             worker_command(
                 baseline_root, target, suite, cases_file,
                 "--calibrate", repr(settings.min_sample_s), *extra_args,
+                python=python_of(settings),
             ),
             baseline_root,
             settings,

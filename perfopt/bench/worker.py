@@ -1,4 +1,4 @@
-"""perfopt's timing worker: `python -m perfopt.bench.worker --root DIR --file F --qualname Q
+"""perfopt's timing worker: `PYTHON perfopt/bench/worker.py --root DIR --file F --qualname Q
 --suite DIR [--cases JSON] --loops N --samples S --warmup W` prints {"samples": [...], "loops": N};
 with `--calibrate MIN_S` it prints {"loops": N, "case_s": [...]} instead (case_s: seconds of
 one call per case, from the first, cold pass). `--instructions` runs one warm-up loop, then
@@ -32,7 +32,29 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perfopt.verify.loader import load_callable, load_payload, read_cases
+
+def _standalone(rel: str):  # noqa: ANN202 - a module object
+    """perfopt's stdlib-only file `rel` (under perfopt/) by its path: this file runs by path
+    in the project's interpreter, where perfopt may be missing (perfopt/interpreter.py), and
+    leaves sys.path so that none of its neighbours shadows a module of the project."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    if __name__ == "__main__" and os.path.abspath(sys.path[0] or ".") == here:
+        del sys.path[0]
+    path = os.path.join(os.path.dirname(here), rel)
+    spec = importlib.util.spec_from_file_location("_perfopt_" + rel[:-3].replace("/", "_"), path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+if TYPE_CHECKING:
+    from perfopt.verify.loader import load_callable, load_payload, read_cases
+else:
+    _loader = _standalone("verify/loader.py")
+    load_callable, load_payload, read_cases = (_loader.load_callable, _loader.load_payload,
+                                               _loader.read_cases)
 
 if TYPE_CHECKING:  # subscripting collections.abc.Callable at run time needs 3.9
     from collections.abc import Callable
@@ -171,7 +193,7 @@ def gpu_sync(kind: str | None) -> Sync:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m perfopt.bench.worker")
+    parser = argparse.ArgumentParser(prog="worker.py")
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--file", required=True)
     parser.add_argument("--qualname", required=True)

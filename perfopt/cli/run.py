@@ -18,7 +18,11 @@ def optimize(
     top: int | None = typer.Option(None, help="How many hotspot functions to work on [3]."),
     tests: str | None = typer.Option(None, help="pytest -k expression narrowing the workload."),
     workload: str | None = typer.Option(
-        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py'."),
+        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py', "
+        "or a benchmark file or folder (benchmarks/)."),
+    python: str | None = typer.Option(
+        None, help="The project's interpreter \\[.venv/ or venv/, else $VIRTUAL_ENV, else "
+        "perfopt's own]."),
     apply: bool = typer.Option(False, "--apply", help="Write accepted changes into your files "
                                "(atomically). Without it nothing is changed."),
     patch: Path | None = typer.Option(None, help="Save accepted changes as a unified diff."),
@@ -60,7 +64,8 @@ def optimize(
         if out is not None:  # before any work: an unwritable path fails now, not at the end
             check_output(out, flag, example)
     flags = {
-        "top": top, "tests": tests, "workload": workload, "min_speedup": min_speedup,
+        "top": top, "tests": tests, "workload": workload, "python": python,
+        "min_speedup": min_speedup,
         "profiler": profiler, "model": model, "base_url": base_url, "sandbox": sandbox,
         "cache": False if no_cache else None, "replay_dir": str(replay) if replay else None,
     }
@@ -90,7 +95,11 @@ def profile(
     tests: str | None = typer.Option(None, help="pytest -k expression or node ids narrowing "
                                      "the workload."),
     workload: str | None = typer.Option(
-        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py'."),
+        None, help="Shell command to profile instead of the tests, e.g. 'python bench.py', "
+        "or a benchmark file or folder (benchmarks/)."),
+    python: str | None = typer.Option(
+        None, help="The project's interpreter \\[.venv/ or venv/, else $VIRTUAL_ENV, else "
+        "perfopt's own]."),
     inputs: Path | None = typer.Option(
         None, help="Folder of input.N.txt files: profile `python PATH < input` for each."),
     output: Path | None = typer.Option(
@@ -109,7 +118,7 @@ def profile(
 
     err = Console(stderr=True)
     options = ProfileOptions(top=top, tests=tests, workload=workload, inputs=inputs,
-                             profiler=profiler, output=output, pyspy=py_spy)
+                             profiler=profiler, output=output, pyspy=py_spy, python=python)
     report = run_profile(path, options, note=lambda text: err.print(
         f"perfopt: {text}", markup=False, highlight=False, soft_wrap=True))
     if json_out:

@@ -28,7 +28,8 @@ def optimize_project(path: Path, flags: Mapping[str, Any], options: RunOptions,
     model = None
     if not options.show_prompts:
         model = make_generator(project.settings, project.root, events.warn, note=events.note)
-    job = Job(FunctionKind(project), project.settings, str(project.root), model=model)
+    job = Job(FunctionKind(project), project.settings, str(project.root), model=model,
+              python=project.interpreter)
     return run(job, options, events)
 
 

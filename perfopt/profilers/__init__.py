@@ -11,6 +11,7 @@ from pathlib import Path
 
 from perfopt.config import Settings
 from perfopt.errors import ToolMissing
+from perfopt.interpreter import probe, tree_env, version_tuple
 from perfopt.models import Workload
 from perfopt.profilers import cprofile, pyspy
 from perfopt.profilers.base import (
@@ -53,14 +54,17 @@ def profile(
     """
     project = Path(project).resolve()
     cmd = workload_command(workload, python)
-    run_env = profile_env(env)
+    # the interpreter's folder first on PATH, the tree's src/ and root first on PYTHONPATH
+    run_env = tree_env(project, python, profile_env(env))
     inputs = stdin_inputs(project, workload)
     common = {"memory_mb": settings.memory_mb}
     if settings.profiler in ("auto", "py-spy"):
+        # up to 3.10 py-spy tells idle threads only when it pauses the process (pyspy.record)
+        nonblocking = version_tuple(probe(python)[0]) >= (3, 11)
         try:
             return merge(
                 pyspy.record(cmd, project, run_env, settings.timeout_s, rate_hz, stdin=data,
-                             pyspy=pyspy_path, **common)
+                             pyspy=pyspy_path, nonblocking=nonblocking, **common)
                 for data in inputs
             )
         except ToolMissing as exc:

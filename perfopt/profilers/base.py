@@ -72,7 +72,8 @@ def workload_command(workload: Workload, python: str) -> list[str] | str:
     caller feeds it each of `workload.inputs` in turn.
     """
     if workload.kind == "pytest":
-        cmd = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        # -rfEs: the skip reasons too (an importorskip that skipped everything says why)
+        cmd = [python, "-m", "pytest", "-q", "-rfEs", "-p", "no:cacheprovider"]
         if workload.tests:
             # Node ids ("tests/test_x.py::test_y") are passed as is; anything else is -k.
             words = shlex.split(workload.tests)

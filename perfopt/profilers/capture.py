@@ -26,6 +26,7 @@ from pathlib import Path
 from perfopt import jsonout
 from perfopt.config import Settings
 from perfopt.errors import TargetError
+from perfopt.interpreter import tree_env
 from perfopt.languages.python import callable_path, definitions, module_name
 from perfopt.models import Target, Workload, from_dict, to_dict
 from perfopt.profilers import _capture_plugin
@@ -109,7 +110,9 @@ def capture_calls(
         else:
             write_bootstrap(boot, _SITE)
         config = {"out": str(raw), "targets": specs}
-        run_env = with_pythonpath(profile_env(env, {ENV_VAR: json.dumps(config)}), boot)
+        # the project's interpreter and its tree first on the paths (perfopt.interpreter)
+        run_env = with_pythonpath(tree_env(project, python, profile_env(
+            env, {ENV_VAR: json.dumps(config)})), boot)
         problems = []
         for stdin in stdin_inputs(project, workload):
             proc = sandbox.run(cmd, cwd=project, timeout_s=settings.timeout_s,

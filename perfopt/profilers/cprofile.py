@@ -17,7 +17,7 @@ from perfopt.profilers._bootstrap import with_pythonpath, write_bootstrap
 from perfopt.profilers.base import Frame, Profile, Stacks, tail
 from perfopt.verify import sandbox
 
-# For shell-command workloads: profile every Python process the command starts.
+# Profile every Python process the workload starts (a shell command may start several).
 _HOOK = '''
 import atexit as _atexit
 import cProfile as _cProfile
@@ -45,21 +45,17 @@ def record(
     stdin: bytes | None = None,
     memory_mb: int | None = None,
 ) -> Profile:
-    """Run `cmd` under cProfile. An argv list must start with the Python interpreter
-    (`python -m pytest ...`, `python prog.py`); a shell string is profiled in every Python
-    process it starts, through a temporary sitecustomize."""
+    """Run `cmd` (an argv list or a shell string) under cProfile: every Python process it
+    starts is profiled, through a temporary sitecustomize. Not `python -m cProfile`: its
+    main swallows SystemExit, so a workload failing (pytest's collection errors: exit 2)
+    looked like one that passed."""
     with tempfile.TemporaryDirectory(prefix="perfopt-cprofile-") as tmp:
         out_dir = Path(tmp) / "out"
         out_dir.mkdir()
-        if isinstance(cmd, str):
-            boot = write_bootstrap(Path(tmp) / "boot", _HOOK.format(folder=str(out_dir)))
-            run_env = with_pythonpath(env, boot)
-            argv: list[str] | str = cmd
-        else:
-            run_env = dict(env)
-            argv = [cmd[0], "-m", "cProfile", "-o", str(out_dir / "prof-main.out"), *cmd[1:]]
-        proc = sandbox.run(argv, cwd=cwd, timeout_s=timeout_s, memory_mb=memory_mb,
-                           env=run_env, stdin=stdin, shell=isinstance(argv, str))
+        boot = write_bootstrap(Path(tmp) / "boot", _HOOK.format(folder=str(out_dir)))
+        proc = sandbox.run(cmd, cwd=cwd, timeout_s=timeout_s, memory_mb=memory_mb,
+                           env=with_pythonpath(env, boot), stdin=stdin,
+                           shell=isinstance(cmd, str))
         if proc.timed_out:
             raise UserError(
                 f"the workload ran past timeout_s={timeout_s:g} under cProfile; "

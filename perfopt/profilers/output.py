@@ -235,5 +235,9 @@ def render_report(report: ProfileReport, console: Console) -> None:
             " ".join(f"{line}:{share:.0%}" for line, share in h.hot_lines[:3]) or "-",
         )
     console.print(table)
+    if report.python is not None:
+        from perfopt.interpreter import describe
+
+        console.print(f"python: {describe(report.python)}", highlight=False, markup=False)
     if report.output:
         console.print(f"wrote {report.output}", highlight=False, markup=False)

@@ -7,14 +7,14 @@ outside temporary folders is `--output`, at the path the user gave.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perfopt.errors import TargetError, UserError
-from perfopt.models import Hotspot, Workload
+from perfopt.models import Hotspot, Interpreter, Workload
+from perfopt.workloads import import_failure, thin_profile
 
 DEFAULT_TOP = 10  # rows of the hotspot table; `Settings.top` is how many `optimize` works on
 _INPUT = re.compile(r"^input\.(\d+)\.txt$")
@@ -29,6 +29,7 @@ class ProfileOptions:
     profiler: str | None = None  # auto | py-spy | cprofile
     output: Path | None = None  # .json/.speedscope (speedscope) or .svg (flame graph)
     pyspy: str | None = None  # py-spy executable instead of searching for one
+    python: str | None = None  # the project's interpreter (--python), else found
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class ProfileReport:
     notes: tuple[str, ...] = ()
     output: str | None = None  # the file written for --output
     seconds: float = 0.0  # everything perfopt did, copy and ranking included
+    python: Interpreter | None = None  # the interpreter that ran the workload
 
 
 def _silent(_: str) -> None:
@@ -70,7 +72,8 @@ def run_profile(
         output_format(options.output)  # refuse an unknown extension before the long run
         if not options.output.resolve().parent.is_dir():
             raise UserError(f"cannot write {options.output}: its folder does not exist")
-    root, focus, settings, workload, python = _resolve(Path(path), options)
+    root, focus, settings, workload, interp = _resolve(Path(path), options)
+    python = interp.path
     notes: list[str] = []
 
     def warn(text: str) -> None:
@@ -87,14 +90,20 @@ def run_profile(
             raise TargetError(
                 "pytest collected no tests; add tests, fix --tests, or pass --workload CMD"
             )
+        failed = import_failure(prof.output_tail, python)
         if prof.returncode != 0:
             last = (prof.output_tail.strip().splitlines() or ["(no output)"])[-1][:160]
-            warn(f"the workload exited with status {prof.returncode} ({last}); "
+            warn(failed or f"the workload exited with status {prof.returncode} ({last}); "
                  "the profile covers what ran")
         ranked = profilers.rank_hotspots(prof, ws.root, settings, limit=top * 4)
         hotspots = [h for h in ranked if focus in (None, h.target.file)][:top]
-        if not hotspots:
-            warn("no project function showed up in the profile; a longer workload helps")
+        if not hotspots and not (failed and prof.returncode != 0):
+            warn(failed or "no project function showed up in the profile; a longer workload "
+                 "helps")
+        elif hotspots:
+            thin = thin_profile(workload, prof.wall_s, hotspots[0].score)
+            if thin:
+                warn(thin)
         written = None
         if options.output is not None:
             written = write_output(_relocated(prof, ws.root, root), options.output, root)
@@ -110,18 +119,23 @@ def run_profile(
         notes=tuple(notes),
         output=str(written) if written else None,
         seconds=round(time.monotonic() - started, 2),
+        python=interp,
     )
 
 
 def _resolve(path: Path, options: ProfileOptions):
-    """(root, focus, settings, workload, python) for the command-line options."""
+    """(root, focus, settings, workload, interpreter) for the command-line options."""
     from perfopt.config import load_settings
     from perfopt.discover import discover, find_root
+    from perfopt.interpreter import find_interpreter
 
-    flags = {"tests": options.tests, "workload": options.workload, "profiler": options.profiler}
+    flags = {"tests": options.tests, "workload": options.workload, "profiler": options.profiler,
+             "python": options.python}
     if options.inputs is None:
         project = discover(path, flags)
-        return project.root, project.focus, project.settings, project.workload, project.python
+        assert project.interpreter is not None
+        return (project.root, project.focus, project.settings, project.workload,
+                project.interpreter)
     if options.workload or options.tests:
         raise UserError("--inputs runs PATH on each input file; drop --workload/--tests")
     if not path.is_file() or path.suffix != ".py":
@@ -131,7 +145,8 @@ def _resolve(path: Path, options: ProfileOptions):
     rel = path.resolve().relative_to(root).as_posix()
     files = stdin_files(options.inputs)
     workload = Workload(kind="stdin", command=rel, inputs=tuple(str(f) for f in files))
-    return root, rel, settings, workload, sys.executable
+    interp = find_interpreter(root, settings, flag=options.python)
+    return root, rel, settings.replace(python=interp.path), workload, interp
 
 
 def stdin_files(folder: Path) -> list[Path]:

@@ -88,6 +88,9 @@ def render_run(result: RunResult, console: Console, *, applied_hint: bool = True
         )
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
+    if result.python is not None:
+        console.print(f"python: {result.python.path} (Python {result.python.version}, from "
+                      f"{result.python.source})", markup=False, highlight=False)
     n = len(accepted)
     summary = f"{n} accepted of {len(result.results)} candidates in {result.seconds:.1f} s"
     if result.usage:

@@ -44,6 +44,7 @@ def render_json(result: RunResult) -> str:
         "version": SCHEMA_VERSION,
         "project": result.project,
         "profiler": result.profiler,
+        "python": to_dict(result.python),  # the project's interpreter: path, source, version
         "seconds": result.seconds,
         "hotspots": [hotspot_entry(h, result) for h in result.hotspots],
         "plans": [to_dict(p) for p in result.plans],

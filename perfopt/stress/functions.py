@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.errors import TargetError
+from perfopt.interpreter import tree_env
 from perfopt.languages.python import callable_path, definitions, module_name
 from perfopt.models import StressCase, StressSuite, Target
 from perfopt.profilers import _capture_plugin
@@ -177,8 +178,9 @@ class _Runner:
                    "path": self.path, "seeds": [str(p) for p in self.seeds],
                    "max_call_s": self.options.max_call_s, **body}
         # Hypothesis keeps caches in a storage folder: ours, never the project's
-        env = sandbox.scrubbed_env({"PYTHONPATH": str(self.root),
-                                    "HYPOTHESIS_STORAGE_DIRECTORY": str(self.storage)})
+        # the project's interpreter with the tree's src/ and root first on PYTHONPATH
+        env = tree_env(self.root, self.python, sandbox.scrubbed_env(
+            {"HYPOTHESIS_STORAGE_DIRECTORY": str(self.storage)}))
         proc = sandbox.run([self.python, str(_WORKER)], cwd=self.root,
                            timeout_s=max(1.0, timeout_s), memory_mb=self.options.memory_mb,
                            env=env, stdin=json.dumps(request),

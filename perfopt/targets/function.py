@@ -25,6 +25,7 @@ from perfopt.config import Settings
 from perfopt.discover import Project
 from perfopt.errors import PerfoptError, TargetError
 from perfopt.events import Events
+from perfopt.interpreter import announce, skips_tests
 from perfopt.languages import python as pylang
 from perfopt.models import (
     Candidate,
@@ -38,6 +39,7 @@ from perfopt.targets.base import AskModel, Rejected, Skip, Tree, Warn, Work
 from perfopt.verify.jail import jail_for
 from perfopt.verify.limits import candidate_limit
 from perfopt.verify.workspace import Workspace
+from perfopt.workloads import import_failure, thin_profile
 
 TIMED_GENERATED = 2  # costliest generated stress inputs timed per candidate
 TIMED_CAPTURED = 3  # largest captured real inputs timed beside them
@@ -116,6 +118,8 @@ class FunctionSession:
         from perfopt import profilers
 
         settings, project = self.settings, self.project
+        announce(project.interpreter, settings.test_command, bool(project.test_files),
+                 self.events.note, self.warn)
         self.events.stage("profile", describe_workload(project))
         profile = profilers.profile(self.base.root, project.workload, settings,
                                     python=project.python, console_note=self.warn)
@@ -128,7 +132,12 @@ class FunctionSession:
                     if h.target.qualname and project.focus in (None, h.target.file)]
         hotspots = hotspots[: settings.top]
         if not hotspots:
-            self.warn("no project function showed up in the profile; a longer workload helps")
+            self.warn(import_failure(profile.output_tail, project.python) or
+                      "no project function showed up in the profile; a longer workload helps")
+        else:
+            thin = thin_profile(project.workload, profile.wall_s, hotspots[0].score)
+            if thin:
+                self.warn(thin)
         self.events.note(hotspot_lines(hotspots))
         return self.capture(hotspots)
 
@@ -233,9 +242,11 @@ class FunctionSession:
                                  baseline.suite, self.settings, recorded=baseline.outcomes,
                                  limit=limit)
 
-    def tests(self, tree: Tree) -> Verdict:
+    def tests(self, tree: Tree) -> Verdict | None:
         from perfopt.verify.tests import run_tests, tests_verdict
 
+        if skips_tests(self.project.interpreter, self.settings.test_command):  # said at start
+            return None
         limit = candidate_limit(self.original_tests_s(), self.settings, "running the tests")
         return tests_verdict(run_tests(tree.handle.root, self.settings,
                                        self.settings.test_command, timeout_s=limit.seconds),
@@ -278,7 +289,7 @@ class FunctionSession:
             t = r.candidate.target
             text = files.get(t.file) or self.base.read(t.file)
             files[t.file] = pylang.replace_function(text, t.qualname or "", r.candidate.source)
-        if len(chosen) < 2:
+        if len(chosen) < 2 or skips_tests(self.project.interpreter, self.settings.test_command):
             return files, None
         with ExitStack() as stack:
             ws = stack.enter_context(self.base.clone("combined"))
@@ -302,6 +313,9 @@ def check_workload(profile, project: Project) -> None:
     if project.workload.kind == "pytest" and profile.returncode == 5:
         raise TargetError(
             "pytest collected no tests; add tests or pass --workload 'python run_bench.py'")
+    failed = import_failure(profile.output_tail, project.python) if profile.returncode else None
+    if failed:
+        raise TargetError(failed)
     if profile.returncode != 0:
         tail = profile.output_tail.strip().splitlines()[-1:] or ["(no output)"]
         what = "the tests fail" if project.workload.kind == "pytest" else "the workload fails"

@@ -1,8 +1,8 @@
 """Same behaviour on the stress suite: record the original, compare the candidate.
 
-Both sides run `perfopt.verify.harness` in the sandbox, each in its own tree. Every way
-of not knowing is a named rejection: no inputs, a timeout, a crashed harness, an original
-that behaves differently on every run.
+Both sides run `perfopt/verify/harness.py` in the sandbox, by its path in the project's
+interpreter, each in its own tree. Every way of not knowing is a named rejection: no
+inputs, a timeout, a crashed harness, an original that behaves differently on every run.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from perfopt.config import Settings
+from perfopt.interpreter import python_of
 from perfopt.models import StressSuite, Target, Verdict
 from perfopt.verify import sandbox
 from perfopt.verify.jail import jail_for
 from perfopt.verify.limits import Limit
 from perfopt.verify.loader import target_args, write_cases_file
+
+HARNESS = Path(__file__).with_name("harness.py")
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,13 @@ def harness_command(
     suite: StressSuite,
     cases_file: Path,
     *extra: str,
+    python: str | None = None,
 ) -> list[str]:
+    """The harness run by its file path in `python` (default: perfopt's own), the
+    project's interpreter: it needs only the standard library there."""
     return [
-        sys.executable,
-        "-m",
-        "perfopt.verify.harness",
+        python or sys.executable,
+        str(HARNESS),
         mode,
         *target_args(root, target, suite, cases_file),
         "--nonce-stdin",  # the nonce goes on stdin: argv is readable by the code under test
@@ -96,7 +101,8 @@ def _run(
     if not cases_file.exists():
         write_cases_file(cases_file, [(c.id, c.payload) for c in suite.cases])
     nonce = secrets.token_hex(8)
-    cmd = harness_command(mode, root, target, suite, cases_file, *extra)
+    cmd = harness_command(mode, root, target, suite, cases_file, *extra,
+                          python=python_of(settings))
     limit_s = settings.timeout_s if timeout_s is None else timeout_s
     # jailed on both sides (the record run unpickles inputs a model's generator may have
     # written), the tree read-only: no run may change the code a later gate runs

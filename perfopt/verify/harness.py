@@ -1,4 +1,5 @@
-"""Behaviour recorder and comparer, run as `python -m perfopt.verify.harness` in a sandbox.
+"""Behaviour recorder and comparer, run as `PYTHON perfopt/verify/harness.py` in a sandbox, in
+the project's interpreter (Python 3.8+, standard library only: see perfopt/interpreter.py).
 
     record  --root BASELINE  --file F --qualname Q --suite DIR [--cases JSON] --out OUTCOMES
     compare --root CANDIDATE --file F --qualname Q --suite DIR [--cases JSON] --expected OUTCOMES
@@ -29,9 +30,31 @@ import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from perfopt.verify.loader import load_callable, load_payload, read_cases
+
+def _standalone(rel: str):  # noqa: ANN202 - a module object
+    """perfopt's stdlib-only file `rel` (under perfopt/) by its path: this file runs by path
+    in the project's interpreter, where perfopt may be missing (perfopt/interpreter.py), and
+    leaves sys.path so that none of its neighbours shadows a module of the project."""
+    import importlib.util
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    if __name__ == "__main__" and os.path.abspath(sys.path[0] or ".") == here:
+        del sys.path[0]
+    path = os.path.join(os.path.dirname(here), rel)
+    spec = importlib.util.spec_from_file_location("_perfopt_" + rel[:-3].replace("/", "_"), path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+if TYPE_CHECKING:
+    from perfopt.verify.loader import load_callable, load_payload, read_cases
+else:
+    _loader = _standalone("verify/loader.py")
+    load_callable, load_payload, read_cases = (_loader.load_callable, _loader.load_payload,
+                                               _loader.read_cases)
 
 # A generator's items are the behaviour; consuming more than this is a runaway.
 MAX_YIELDED = 100_000
@@ -90,7 +113,7 @@ def diff(a: Any, b: Any, path: str = "", _seen: set[tuple[int, int]] | None = No
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return f"{where}: expected length {len(a)} {short(a)}, got length {len(b)} {short(b)}"
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+        for i, (x, y) in enumerate(zip(a, b)):  # noqa: B905 - same lengths; strict= is 3.10+
             found = diff(x, y, f"{path}[{i}]", seen)
             if found:
                 return found
@@ -241,7 +264,8 @@ def call_case(fn: Callable[..., Any], payload: bytes, freeze: bool) -> dict[str,
 
 
 def _exc_name(qualified: str) -> str:
-    return qualified.removeprefix("builtins.")
+    prefix = "builtins."  # (str.removeprefix is 3.9+: this runs in the project's Python)
+    return qualified[len(prefix):] if qualified.startswith(prefix) else qualified
 
 
 def diff_outcome(expected: dict[str, Any], actual: dict[str, Any]) -> str | None:
@@ -281,7 +305,7 @@ def _args_diff(snap: dict[str, Any], live: tuple[tuple[Any, ...], dict[str, Any]
         found = same_as(snap, live)
         return f"arguments after the call differ: {found}" if found else None
     args, kwargs = live
-    for i, (x, y) in enumerate(zip(exp_args, args, strict=False)):
+    for i, (x, y) in enumerate(zip(exp_args, args)):  # noqa: B905 - strict= needs 3.10
         found = diff(x, y)
         if found:
             return f"argument {i} mutated differently: {found}"
@@ -348,7 +372,7 @@ def compare(
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m perfopt.verify.harness")
+    parser = argparse.ArgumentParser(prog="harness.py")
     parser.add_argument("mode", choices=("record", "compare"))
     parser.add_argument("--root", required=True, type=Path)
     parser.add_argument("--file", required=True)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from perfopt.config import Settings
+from perfopt.interpreter import python_of, tree_env
 from perfopt.models import Verdict
 from perfopt.verify import sandbox
 from perfopt.verify.jail import jail_for
@@ -23,24 +24,27 @@ PYTEST_NO_TESTS = 5
 NO_TESTS_REASON = "no tests collected"
 
 
-def default_command() -> list[str]:
+def default_command(python: str | None = None) -> list[str]:
     # No cache provider: .pytest_cache would otherwise appear in the workspace copy.
-    return [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+    return [python or sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
 
 
 def run_tests(root: Path, settings: Settings, command: list[str] | str | None = None, *,
               timeout_s: float | None = None) -> ProcResult:
     """Run `command` (or settings.test_command, or pytest) in `root`, sandboxed, for at most
     `timeout_s` (default settings.timeout_s). A string command runs through the shell, as
-    the user wrote it in their config."""
+    the user wrote it in their config. They run in the project's interpreter, with the
+    tree's src/ and root first on PYTHONPATH (perfopt.interpreter.tree_env)."""
+    python = python_of(settings)
     if command is None:
-        command = settings.test_command or default_command()
+        command = settings.test_command or default_command(python)
     shell = isinstance(command, str)
     return sandbox.run(
         command,
         cwd=root,
         timeout_s=settings.timeout_s if timeout_s is None else timeout_s,
         memory_mb=settings.memory_mb,
+        env=tree_env(root, python, sandbox.scrubbed_env()),
         shell=shell,
         jail=jail_for(settings, root),  # the tests run a candidate's tree
     )

@@ -56,7 +56,8 @@ def cprofile_fallback(project: Path) -> tuple[Profile, list[str]]:
 
 def test_workload_command_kinds() -> None:
     py = "/venv/bin/python"
-    assert workload_command(Workload(), py) == [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    assert workload_command(Workload(), py) == [py, "-m", "pytest", "-q", "-rfEs", "-p",
+                                              "no:cacheprovider"]
     k_expr, node = "fast and not slow", "tests/test_a.py::test_x"
     assert workload_command(Workload(tests=k_expr), py)[-2:] == ["-k", k_expr]
     assert workload_command(Workload(tests=node), py)[-1] == node
