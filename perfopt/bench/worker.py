@@ -25,10 +25,12 @@ import argparse
 import builtins
 import contextlib
 import gc
+import io
 import json
 import os
 import sys
 import time
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +72,9 @@ _gc_collect, _gc_disable, _gc_enable = gc.collect, gc.disable, gc.enable
 _call_tracing = sys.call_tracing
 _dumps = json.dumps
 _exit = os._exit
+# A returned generator is run to its end inside the timed region: its items are the work
+# (the harness compares them as a sequence), creating it is not.
+_Generator = types.GeneratorType
 globals()["__builtins__"] = dict(vars(builtins))
 
 # Pre-unpickled copies for one sample may take this many payload bytes; above it the
@@ -82,12 +87,26 @@ def _no_sync() -> None:
     return None
 
 
+class _Sink(io.TextIOBase):
+    """The target's stdout: what it prints is dropped (no terminal I/O in the timed calls),
+    and closing it (a CLI entry point closes sys.stdout) does not break its next call."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def close(self) -> None:
+        return None
+
+
 def _run_calls(fn: Fn, calls: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
     for args, kwargs in calls:
         # try/except costs nothing when nothing is raised (contextlib.suppress would
         # add a context manager per call); raising is part of what is timed.
         try:
-            fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            if type(result) is _Generator:
+                for _ in result:
+                    pass
         except Exception:  # noqa: BLE001, S110
             pass
 
@@ -118,7 +137,10 @@ def _sample_per_call(fn: Fn, payloads: list[bytes], loops: int, sync: Sync) -> f
                 sync()
                 start = _clock()
                 try:
-                    fn(*args, **kwargs)
+                    result = fn(*args, **kwargs)
+                    if type(result) is _Generator:
+                        for _ in result:
+                            pass
                 except Exception:  # noqa: BLE001, S110
                     pass
                 sync()
@@ -229,7 +251,7 @@ def _run(opts: argparse.Namespace) -> dict[str, Any]:
     if not payloads:
         raise SystemExit("no cases to time")
     # What the target prints is not ours to show, and must not cost terminal I/O.
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+    with contextlib.redirect_stdout(_Sink()):
         fn = load_callable(opts.root, opts.file, opts.qualname, opts.call_path, opts.module)
         if opts.instructions:
             return {"calls": count_region(fn, payloads, max(1, opts.loops))}

@@ -3,8 +3,11 @@
 Each recorded case is `<outdir>/<slug>/case-<k>.pkl`: the pickle of
 `{"args": tuple, "kwargs": dict}` taken *before* the call (so a function that mutates its
 input is replayed on the input it really got), for the callable that
-`resolve_callable(module, callable_path)` returns. Beside the cases, `report.json` holds
-the counts (`CaptureReport`).
+`resolve_callable(module, callable_path)` returns; a stream argument (a generator, a
+builtin iterator) is the list of items the call took from it, marked under `"streams"`
+(`_capture_plugin.replay` makes it a fresh generator again). Beside the cases,
+`report.json` holds the counts (`CaptureReport`): why calls could not be recorded, and
+under pytest the ids of the tests that called the target.
 
 The workload runs in the project folder but writes nothing there: pytest runs with
 `-p no:cacheprovider`, bytecode writing is off, and the capture shim lives in a temporary
@@ -64,6 +67,10 @@ class CaptureReport:
     too_large: int = 0
     cases: tuple[CaseInfo, ...] = ()
     error: str = ""  # why the target could not be wrapped, or what went wrong
+    # the first call that could not be recorded: which argument, and why ("argument 1
+    # `lock` (_thread.lock): TypeError: cannot pickle '_thread.lock' object")
+    why: str = ""
+    tests: tuple[str, ...] = ()  # ids of the pytest tests that called it (pytest workloads)
 
 
 def target_slug(key: str) -> str:
@@ -113,6 +120,9 @@ def capture_calls(
         # the project's interpreter and its tree first on the paths (perfopt.interpreter)
         run_env = with_pythonpath(tree_env(project, python, profile_env(
             env, {ENV_VAR: json.dumps(config)})), boot)
+        if workload.kind == "command":  # a pytest it starts notes the tests' ids too
+            run_env["PYTEST_ADDOPTS"] = " ".join(
+                filter(None, [run_env.get("PYTEST_ADDOPTS", ""), "-p", _SHIM]))
         problems = []
         for stdin in stdin_inputs(project, workload):
             proc = sandbox.run(cmd, cwd=project, timeout_s=settings.timeout_s,
@@ -167,7 +177,7 @@ def _collect(spec: dict, raw: Path, outdir: Path, limit: int, problems: list[str
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     totals = dict.fromkeys(("calls", "outer_calls", "unpicklable", "duplicates", "too_large"), 0)
-    wrapped, errors, seen = False, [], set()
+    wrapped, errors, seen, whys, tests = False, [], set(), [], set()
     cases: list[CaseInfo] = []
     for proc_dir in sorted(raw.glob(f"*/{spec['slug']}")):
         counts_file = proc_dir / "counts.json"
@@ -178,6 +188,8 @@ def _collect(spec: dict, raw: Path, outdir: Path, limit: int, problems: list[str
             wrapped = wrapped or bool(counts.get("wrapped"))
             if counts.get("error"):
                 errors.append(counts["error"])
+            whys += [counts["why"]] if counts.get("why") else []
+            tests.update(counts.get("tests", ()))
         index = proc_dir / "cases.jsonl"
         lines = index.read_text(encoding="utf-8").splitlines() if index.is_file() else []
         for line in lines:
@@ -200,7 +212,8 @@ def _collect(spec: dict, raw: Path, outdir: Path, limit: int, problems: list[str
         error = "; ".join(filter(None, [error, *dict.fromkeys(problems)]))
     report = CaptureReport(
         target=spec["key"], module=spec["module"], callable_path=spec["path"],
-        folder=str(folder), recorded=len(cases), cases=tuple(cases), error=error, **totals,
+        folder=str(folder), recorded=len(cases), cases=tuple(cases), error=error,
+        why=whys[0] if whys else "", tests=tuple(sorted(tests)), **totals,
     )
     return _write_report(report, folder)
 

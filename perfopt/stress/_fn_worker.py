@@ -16,126 +16,72 @@ request's optional "max_elements" and "max_bytes" cap each input) or
 model_search), or "describe": true (each seed's shape, no values, for the model's prompt).
 Reply (JSON on stdout, last line): {"results": [...]}; for "jobs", a line after each job
 with the results so far, so a worker stopped at its deadline still answers for those.
+A seed's stream arguments (a list marked under "streams", see _capture_plugin.replay)
+stay lists while they grow and are fresh generators in each call; the inputs written
+from that seed keep the mark.
 """
 
 from __future__ import annotations
 
-import collections
 import copy
 import functools
 import gc
 import importlib.util
 import inspect
+import io
 import json
+import os
 import pickle
 import random
 import signal
-import string
 import sys
 import time
+import types
 import typing
 
 # functions.STRATEGIES (this file imports nothing of perfopt)
 STRATEGIES = ("sorted", "reverse", "equal", "few", "distinct", "grow_ints")
-MAX_ELEMENTS = 200_000  # no collection grows past this many (a request may say "max_elements")
-MAX_CHARS = 1_000_000
 REPEATS = 5
 REPEAT_UNDER_S = 0.25  # calls are repeated (min taken) only while their total is below this
 
 
-def _resolver(path: str):  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("_perfopt_resolve", path)
+# the current seed's stream marks (keyed by argument) and the capture plugin's replay
+_STREAMS: dict = {"marks": {}, "replay": None}
+
+
+def _load(path: str, name: str):  # noqa: ANN202 - a module object
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load the resolver {path}")
+        raise ImportError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.resolve_callable
+    return module
 
 
-def _grow_list(items: list, n: int, strategy: str, rng: random.Random) -> list:
-    if not items:
-        return items
-    ints = all(type(x) is int for x in items)
-    if ints:
-        lo, hi = min(items), max(items)
-        if strategy == "equal":
-            out = [rng.choice(items)] * n
-        elif strategy == "few":
-            pool = rng.sample(items, min(2, len(items)))
-            out = [rng.choice(pool) for _ in range(n)]
-        elif strategy == "distinct":
-            span = max(hi - lo + 1, n)
-            out = rng.sample(range(lo, lo + span), n)
-        else:
-            out = [rng.randint(lo, hi) for _ in range(n)]
-    else:
-        out = [copy.deepcopy(rng.choice(items)) for _ in range(n)]
-    try:
-        if strategy == "sorted":
-            out.sort()
-        elif strategy == "reverse":
-            out.sort(reverse=True)
-    except TypeError:
-        pass
-    return out
+_values = _load(os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fn_values.py"),
+                "_perfopt_fn_values")
+transform, measure, describe = _values.transform, _values.measure, _values.describe
+MAX_ELEMENTS = _values.MAX_ELEMENTS
 
 
-def transform(value, factor: float, strategy: str, rng: random.Random, depth: int = 0,  # noqa: ANN001, ANN201
-              cap: int = MAX_ELEMENTS):
-    """`value` with its collections `factor` times longer (top level, at most `cap`), values
-    resampled from what the seed holds, so the types and ranges stay those the code gets."""
-    grow = factor if depth == 0 else 1.0
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int) and strategy == "grow_ints" and depth == 0 and value > 1:
-        return int(value * factor)
-    if isinstance(value, str):
-        n = min(MAX_CHARS, max(len(value), int(len(value) * grow)))
-        chars = value or string.ascii_lowercase
-        if strategy == "equal":
-            return chars[0] * n
-        return "".join(rng.choice(chars) for _ in range(n)) if n != len(value) else value
-    if isinstance(value, bytes):
-        return transform(value.decode("latin-1"), factor, strategy, rng, depth).encode("latin-1")
-    if isinstance(value, (list, tuple, collections.deque)):
-        items = [transform(v, factor, strategy, rng, depth + 1) for v in value]
-        n = min(cap, max(len(items), int(len(items) * grow)))
-        out = _grow_list(items, n, strategy, rng) if (n != len(items) or strategy not in
-                                                      ("random", "grow_ints")) else items
-        return type(value)(out) if type(value) in (list, tuple, collections.deque) else out
-    if isinstance(value, (set, frozenset)):
-        items = list(value)
-        n = min(cap, int(len(items) * grow))
-        if items and all(type(x) is int for x in items) and n > len(items):
-            lo = min(items)
-            return type(value)(rng.sample(range(lo, lo + max(n * 2, max(items) - lo + 1)), n))
-        return value
-    if isinstance(value, dict) and depth == 0 and value:
-        keys = list(value)
-        n = min(cap, int(len(keys) * grow))
-        grown = dict(value)
-        k = 0
-        while len(grown) < n and k < 4 * n:
-            key = keys[k % len(keys)]
-            new = (f"{key}_{k}" if isinstance(key, str) else key + (k + 1) * 1_000_003
-                   if isinstance(key, int) else None)
-            if new is None:
-                break
-            grown[new] = copy.deepcopy(value[rng.choice(keys)])
-            k += 1
-        return grown
-    return value
+def _plugin(path: str):  # noqa: ANN202
+    module = _load(path, "_perfopt_resolve")
+    _STREAMS["replay"] = module.replay
+    return module
 
 
-def measure(value) -> int:  # noqa: ANN001
-    """Elements in a value, nested collections included: the sweep's size axis."""
-    if isinstance(value, (str, bytes)):
-        return len(value)
-    if isinstance(value, dict):
-        return len(value) + sum(measure(v) for v in value.values())
-    if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
-        return len(value) + sum(measure(v) for v in value if not isinstance(v, (int, float)))
-    return 1 if isinstance(value, int) else 0
+def _blob(args: tuple, kwargs: dict) -> bytes:
+    """An input as a case file; the current seed's streams stay marked."""
+    data = {"args": args, "kwargs": kwargs}
+    if _STREAMS["marks"]:
+        data["streams"] = _STREAMS["marks"]
+    return pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+
+
+def _reply(results: list) -> None:
+    """The results line, on a copy of the stdout descriptor taken at start: a target that
+    closes or replaces sys.stdout cannot lose it."""
+    os.write(_OUT, (json.dumps({"results": results}) + "\n").encode())
 
 
 class TooSlow(BaseException):  # noqa: N818
@@ -163,7 +109,10 @@ def _within(limit_s: float | None, fn):  # noqa: ANN001, ANN202
 
 def _timed(func, args: tuple, kwargs: dict) -> float:  # noqa: ANN001
     started = time.perf_counter()
-    func(*args, **kwargs)
+    result = func(*args, **kwargs)
+    if isinstance(result, types.GeneratorType):  # its items are the work
+        for _ in result:
+            pass
     return time.perf_counter() - started
 
 
@@ -173,9 +122,12 @@ def _copied(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     ints, five copies per job: half of a six-job request's 4.8 s went to deepcopy),
     deepcopy for what does not pickle."""
     try:
-        return pickle.loads(pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+        args, kwargs = pickle.loads(pickle.dumps((args, kwargs), pickle.HIGHEST_PROTOCOL))
     except Exception:  # noqa: BLE001 - any object's own __reduce__ may fail
-        return copy.deepcopy(args), copy.deepcopy(kwargs)
+        args, kwargs = copy.deepcopy(args), copy.deepcopy(kwargs)
+    if _STREAMS["marks"]:  # each stream a fresh generator over its items
+        return _STREAMS["replay"]({"args": args, "kwargs": kwargs, "streams": _STREAMS["marks"]})
+    return args, kwargs
 
 
 def time_call(func, args: tuple, kwargs: dict, limit_s: float | None = None) -> float:  # noqa: ANN001
@@ -314,7 +266,7 @@ def _targeted(func, strategy, build, spec: dict, found: _Found, errors: list[str
             return
         try:
             args, kwargs, note = build(drawn)
-            blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            blob = _blob(args, kwargs)
             cost = time_call(func, args, kwargs, limit_s=max_call_s)
         except TooSlow:  # too slow for a suite that is re-run often: no reward
             target(0.0, label="cost")
@@ -378,7 +330,7 @@ def model_search(func, spec: dict) -> list[dict]:  # noqa: ANN001
     while size <= MAX_ELEMENTS and time.monotonic() < deadline:  # the model's size ladder
         try:
             args, kwargs = call_of(size, size)
-            blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            blob = _blob(args, kwargs)
             cost = time_call(func, args, kwargs, limit_s=limit_s)
         except TooSlow:
             break
@@ -411,57 +363,51 @@ def model_search(func, spec: dict) -> list[dict]:  # noqa: ANN001
     return found.write(spec["outs"], errors)
 
 
-def describe(value, depth: int = 0) -> str:  # noqa: ANN001
-    """A value's shape for the model, not its contents: `list of 8 (int in 1..9)`."""
-    kind = type(value).__name__
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return f"{kind} {value!r}" if depth == 0 else kind
-    if isinstance(value, (str, bytes)):
-        return f"{kind} of {len(value)} characters"
-    if depth >= 3:
-        return kind
-    if isinstance(value, dict):
-        inner = sorted({f"{describe(k, depth + 1)}: {describe(v, depth + 1)}"
-                        for k, v in list(value.items())[:20]})
-        return f"dict of {len(value)} ({' | '.join(inner[:3])})"
-    if isinstance(value, (list, tuple, set, frozenset, collections.deque)):
-        items = list(value)
-        inner = sorted({describe(v, depth + 1) for v in items[:50]})
-        numbers = [v for v in items if type(v) in (int, float)]
-        span = f" in {min(numbers)}..{max(numbers)}" if numbers and len(numbers) == len(
-            items) else ""
-        return f"{kind} of {len(items)} ({' | '.join(inner[:3])}{span})"
-    return f"{type(value).__module__}.{type(value).__qualname__} object"
+_OUT = 1  # the descriptor results go to (main takes a copy of stdout's)
+
+
+class _Sink(io.TextIOBase):
+    """The target's stdout: what it prints is dropped, and closing it (a CLI entry point
+    closes sys.stdout) does not break its next call."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def close(self) -> None:
+        return None
 
 
 def main() -> int:
+    global _OUT
+    _OUT = os.dup(1)
+    sys.stdout = _Sink()
     request = json.loads(sys.stdin.read())
     sys.path.insert(0, ".")
-    func = _resolver(request["resolver"])(request["module"], request["path"])
-    seeds = []
+    func = _plugin(request["resolver"]).resolve_callable(request["module"], request["path"])
+    seeds, marks = [], []
     for path in request["seeds"]:
         with open(path, "rb") as fh:
             data = pickle.load(fh)
         seeds.append((tuple(data["args"]), dict(data["kwargs"])))
+        marks.append(data.get("streams") or {})
     if "search" in request:  # Hypothesis: one search, its best inputs as the results
         spec = {**request["search"], "max_call_s": request["max_call_s"]}
-        print(json.dumps({"results": search(func, seeds, spec)}), flush=True)
+        _STREAMS["marks"] = marks[spec["seed"]] if spec["seed"] >= 0 else {}
+        _reply(search(func, seeds, spec))
         return 0
     if "model" in request:  # the model's generator and conditions
-        spec = {**request["model"], "max_call_s": request["max_call_s"]}
-        print(json.dumps({"results": model_search(func, spec)}), flush=True)
+        _reply(model_search(func, {**request["model"], "max_call_s": request["max_call_s"]}))
         return 0
     if "describe" in request:  # the seeds' shapes, for the model's prompt
-        shapes = [{"ok": True, "shape": "(" + ", ".join(
-            [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
-        ) + ")"} for args, kwargs in seeds]
-        print(json.dumps({"results": shapes}), flush=True)
+        _reply([{"ok": True, "shape": "(" + ", ".join(
+            [("stream: " if i in m else "") + describe(a) for i, a in enumerate(args)]
+            + [f"{k}={'stream: ' if k in m else ''}{describe(v)}" for k, v in kwargs.items()]
+        ) + ")"} for (args, kwargs), m in zip(seeds, marks)])  # noqa: B905 - 3.8
         return 0
     results, cap = [], request.get("max_elements", MAX_ELEMENTS)
     for job in request["jobs"]:
         rng = random.Random(job["rng"])
+        _STREAMS["marks"] = marks[job["seed"]]
         try:
             if job["strategy"] == "as-is":  # the seed's own cost
                 args, kwargs = seeds[job["seed"]]
@@ -472,7 +418,7 @@ def main() -> int:
                              for a in base_args)
                 kwargs = {k: transform(v, job["factor"], job["strategy"], rng, cap=cap)
                           for k, v in base_kwargs.items()}
-            blob = pickle.dumps({"args": args, "kwargs": kwargs}, pickle.HIGHEST_PROTOCOL)
+            blob = _blob(args, kwargs)
             if len(blob) > request.get("max_bytes", len(blob)):  # a file the suite keeps
                 raise MemoryError(f"the input pickles to {len(blob)} bytes")
             # a seed's own cost is what it is; a variant past max_call_s is no use
@@ -488,9 +434,9 @@ def main() -> int:
                 fh.write(blob)
             results.append({"ok": True, "cost": cost, "size": measure((args, kwargs))})
         # the results so far after every job: a worker stopped at its deadline keeps them
-        print(json.dumps({"results": results}), flush=True)
+        _reply(results)
     if not results:
-        print(json.dumps({"results": results}), flush=True)
+        _reply(results)
     return 0
 
 

@@ -35,6 +35,7 @@ class Recording:
     verdict: Verdict
     seconds: float = 0.0
     unstable: tuple[str, ...] = ()
+    example: str = ""  # what the original's two runs disagreed on, on the first unstable input
 
 
 def harness_command(
@@ -133,7 +134,7 @@ def record(
         )
     verdict = _recorded(proc, result, suite, settings)
     unstable = tuple(str(c) for c in (result or {}).get("unstable", ()))
-    return Recording(verdict, proc.seconds, unstable)
+    return Recording(verdict, proc.seconds, unstable, str((result or {}).get("example", "")))
 
 
 def _recorded(proc: sandbox.ProcResult, result: dict[str, Any] | None, suite: StressSuite,

@@ -50,11 +50,12 @@ def _standalone(rel: str):  # noqa: ANN202 - a module object
 
 
 if TYPE_CHECKING:
-    from perfopt.verify.loader import load_callable, load_payload, read_cases
+    from perfopt.verify.loader import load_callable, load_payload, plugin, read_cases
 else:
     _loader = _standalone("verify/loader.py")
     load_callable, load_payload, read_cases = (_loader.load_callable, _loader.load_payload,
                                                _loader.read_cases)
+    plugin = _loader.plugin
 
 # A generator's items are the behaviour; consuming more than this is a runaway.
 MAX_YIELDED = 100_000
@@ -76,6 +77,23 @@ def short(value: Any) -> str:
 class Yielded(list):
     """The items a returned generator produced; a distinct type so that returning a list
     instead of a generator counts as a difference."""
+
+
+class Unread(list):
+    """What a stream argument still held after the call: the items it left unread (a
+    rewrite that reads further, or less, than the original differs here)."""
+
+
+class _Output(io.StringIO):
+    """The call's stdout: a target that closes it (a CLI entry point) leaves its text."""
+
+    def close(self) -> None:  # closing is not an outcome; what it printed is
+        return None
+
+
+def _unread(value: Any) -> Any:
+    rest = plugin().stream_rest(value)
+    return value if rest is None else Unread(rest)
 
 
 # --- deep comparison ---------------------------------------------------------------
@@ -235,7 +253,7 @@ def _seed() -> None:
 def call_case(fn: Callable[..., Any], payload: bytes, freeze: bool) -> dict[str, Any]:
     """Call `fn` on a fresh copy of the case; the outcome, live or frozen (snapshots)."""
     args, kwargs = load_payload(payload)
-    out = io.StringIO()
+    out = _Output()
     kind, value, exc_type, exc_msg = "return", None, "", ""
     _seed()
     with contextlib.redirect_stdout(out):
@@ -254,12 +272,14 @@ def call_case(fn: Callable[..., Any], payload: bytes, freeze: bool) -> dict[str,
         "value": value,
         "exc_type": exc_type,
         "exc_msg": exc_msg[:200],
-        "args_after": (args, kwargs),
+        # a stream argument is what it left unread (after the returned generator ran)
+        "args_after": (tuple(_unread(a) for a in args),
+                       {k: _unread(v) for k, v in kwargs.items()}),
         "stdout": out.getvalue(),
     }
     if freeze:
         outcome["value"] = snapshot(value)
-        outcome["args_after"] = snapshot((args, kwargs))
+        outcome["args_after"] = snapshot(outcome["args_after"])
     return outcome
 
 
@@ -308,12 +328,17 @@ def _args_diff(snap: dict[str, Any], live: tuple[tuple[Any, ...], dict[str, Any]
     for i, (x, y) in enumerate(zip(exp_args, args)):  # noqa: B905 - strict= needs 3.10
         found = diff(x, y)
         if found:
-            return f"argument {i} mutated differently: {found}"
+            return f"{_argument_changed(f'argument {i}', x)}: {found}"
     for name in exp_kwargs:
         found = diff(exp_kwargs[name], kwargs.get(name, _MISSING))
         if found:
-            return f"keyword argument {name!r} mutated differently: {found}"
+            return f"{_argument_changed(f'keyword argument {name!r}', exp_kwargs[name])}: {found}"
     return None
+
+
+def _argument_changed(where: str, expected: Any) -> str:
+    return (f"{where}, a stream, was read to a different point (items left unread)"
+            if type(expected) is Unread else f"{where} mutated differently")
 
 
 # --- modes ---------------------------------------------------------------------------
@@ -337,12 +362,15 @@ def compare(
     fn: Callable[..., Any], cases: list[tuple[str, Path]], expected: dict[str, Any]
 ) -> dict[str, Any]:
     compared = skipped = 0
+    example = ""  # what the original's two runs on the first skipped input disagreed on
     for cid, path in cases:
         exp = expected.get(cid)
         if exp is None:
             return {"ok": False, "case": cid, "detail": "no recorded outcome for this case"}
         if exp["nondeterministic"]:
             skipped += 1
+            example = example or (f"on {cid} {_short_input(path.read_bytes(), 160)}, its "
+                                  f"second run: {exp['nondeterministic']}")
             continue
         actual = call_case(fn, path.read_bytes(), freeze=False)
         found = diff_outcome(exp, actual)
@@ -363,7 +391,7 @@ def compare(
             "compared": 0,
             "skipped": skipped,
             "detail": f"could not tell: the original behaves differently from run to run "
-            f"on all {skipped} inputs",
+            f"on all {skipped} inputs ({example})",
         }
     detail = f"same behaviour on {compared} inputs"
     if skipped:
@@ -402,7 +430,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def _run(opts: argparse.Namespace) -> dict[str, Any]:
     cases = read_cases(opts.suite, opts.cases)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # import-time prints are not ours
+        with contextlib.redirect_stdout(_Output()):  # import-time prints are not ours
             fn = load_callable(opts.root, opts.file, opts.qualname, opts.call_path, opts.module)
     except Exception as exc:  # noqa: BLE001 - any import failure is a named result
         return {
@@ -423,6 +451,9 @@ def _run(opts: argparse.Namespace) -> dict[str, Any]:
             "nondeterministic": unstable,
             # compare skips these: no clock may time them (targets/function.timing_suite)
             "unstable": [cid for cid, o in outcomes.items() if o["nondeterministic"]],
+            "example": next((f"on {cid} {_short_input(dict(cases)[cid].read_bytes(), 160)}, "
+                             f"its second run: {o['nondeterministic']}"
+                             for cid, o in outcomes.items() if o["nondeterministic"]), ""),
             "detail": f"recorded {len(outcomes)} inputs",
         }
     with open(opts.expected, "rb") as handle:
@@ -431,25 +462,33 @@ def _run(opts: argparse.Namespace) -> dict[str, Any]:
 
 
 def _short_input(payload: bytes, limit: int = 300) -> str:
-    import reprlib
-
     try:
-        args, kwargs = load_payload(payload)
+        data = pickle.loads(payload)
+        args, kwargs = tuple(data["args"]), dict(data["kwargs"])
     except Exception as exc:  # noqa: BLE001 - only a description is wanted here
         return f"(unreadable: {type(exc).__name__})"
     short = reprlib.Repr()
     short.maxlist = short.maxtuple = short.maxset = short.maxdict = 8
     short.maxstring = short.maxother = 60
-    parts = [short.repr(a) for a in args] + [f"{k}={short.repr(v)}" for k, v in kwargs.items()]
+    streams = data.get("streams") or {}
+
+    def shown(where: Any, value: Any) -> str:  # a stream as the items it gave
+        return f"iter({short.repr(value)})" if where in streams else short.repr(value)
+
+    parts = ([shown(i, a) for i, a in enumerate(args)]
+             + [f"{k}={shown(k, v)}" for k, v in kwargs.items()])
     text = f"({', '.join(parts)})"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _entry() -> None:
-    stream = sys.__stdout__ or sys.stdout  # taken before the target can rebind it
+    # A copy of the stdout descriptor, taken before the target runs: a target that closes
+    # or replaces sys.stdout, sys.__stdout__ or even descriptor 1 cannot lose the result.
+    out = os.dup(1)
     result = main()
-    stream.write("\n" + json.dumps(result, default=str) + "\n")
-    stream.flush()
+    data = ("\n" + json.dumps(result, default=str) + "\n").encode()
+    while data:
+        data = data[os.write(out, data):]
     # User code may leave non-daemon threads or atexit hooks behind; they must not
     # hang the harness or print after the result line.
     os._exit(0)

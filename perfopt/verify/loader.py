@@ -26,19 +26,23 @@ def module_name(rel_path: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _resolver() -> Callable[[Any, str], Callable[..., Any]]:
-    """`resolve_callable` of the capture plugin, loaded from its file: importing it as
+def plugin() -> Any:
+    """The capture plugin, loaded from its file: importing it as
     perfopt.profilers._capture_plugin would run perfopt.profilers' __init__, ~70 ms of
-    imports in every worker (~5 s under valgrind). The same resolver as argument capture,
-    so cases are replayed exactly as they were recorded."""
+    imports in every worker (~5 s under valgrind). Its resolver and its stream replay are
+    those argument capture recorded with, so cases are replayed exactly as recorded."""
     import importlib.util
 
-    plugin = Path(__file__).resolve().parents[1] / "profilers" / "_capture_plugin.py"
-    spec = importlib.util.spec_from_file_location("_perfopt_resolve", plugin)
+    path = Path(__file__).resolve().parents[1] / "profilers" / "_capture_plugin.py"
+    spec = importlib.util.spec_from_file_location("_perfopt_resolve", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.resolve_callable
+    return module
+
+
+def _resolver() -> Callable[[Any, str], Callable[..., Any]]:
+    return plugin().resolve_callable
 
 
 def callable_path(source_file: Path, qualname: str) -> str:
@@ -84,11 +88,14 @@ def read_cases(suite: Path, cases_file: Path | None) -> list[tuple[str, Path]]:
 def load_payload(
     data: bytes, loads: Callable[[bytes], Any] = pickle.loads
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """A fresh (args, kwargs) from the pickled {"args": ..., "kwargs": ...} payload.
+    """A fresh (args, kwargs) from the pickled {"args": ..., "kwargs": ...} payload (its
+    `"streams"` replayed as new generators, perfopt.profilers._capture_plugin.replay).
     `loads` is bound when this module is imported, before any target: the timing worker
     unpickles between timed calls, and a target rebinding pickle.loads must not change
     the arguments it is timed on."""
     value = loads(data)
+    if isinstance(value, dict) and value.get("streams"):  # a fresh generator per stream
+        return plugin().replay(value)
     if isinstance(value, dict):
         return tuple(value.get("args", ())), dict(value.get("kwargs", {}))
     args, kwargs = value  # tolerate a plain (args, kwargs) pair

@@ -163,6 +163,9 @@ def test_unpicklable_call_is_counted_not_recorded(captured) -> None:
     _, reports, _, _ = captured
     rep = reports[f"{TXT}::filter_words"]
     assert (rep.calls, rep.recorded, rep.unpicklable) == (1, 0, 1)
+    # which argument, of what type, and pickle's own words
+    assert rep.why.startswith("argument 1 `predicate` (function): "), rep.why
+    assert "lambda" in rep.why, rep.why
 
 
 def test_unknown_target_gets_an_error_and_reports_round_trip(captured) -> None:

@@ -19,6 +19,8 @@ from perfopt.verify.harness import diff
 SETTINGS = Settings().replace(timeout_s=30.0, memory_mb=2048)
 
 BASE = """
+import os
+import sys
 import time
 
 
@@ -51,6 +53,24 @@ class Acc:
     def add(self, x):
         self.items.append(x)
         return len(self.items)
+
+
+def entry(xs):
+    # a CLI entry point: prints its answer, then closes its stdout
+    print(total(xs))
+    sys.stdout.close()
+    return 0
+
+
+def entry_hard(xs):
+    # closes the interpreter's own stdout and descriptor 1 as well
+    print(len(xs))
+    sys.__stdout__.close()
+    try:
+        os.close(1)
+    except OSError:
+        pass
+    return 0
 """
 
 
@@ -174,6 +194,36 @@ def test_all_nondeterministic_means_could_not_tell(tmp_path: Path) -> None:
     )
     assert verdict.gate == "equivalence"
     assert "could not tell" in verdict.reason
+    # what the original's two runs disagreed on, and on which input
+    assert "(on c0 ([1]), its second run: return value differs: value: expected" \
+        in verdict.reason, verdict.reason
+
+
+def test_a_target_that_closes_stdout_is_recorded_and_compared(tmp_path: Path) -> None:
+    verdict = _check(tmp_path, "entry", LISTS, ("print(total(xs))", "print(total(xs))"))
+    assert verdict.accepted, verdict
+    assert verdict.reason == "same behaviour on 3 inputs"
+
+
+def test_closing_the_real_stdout_and_descriptor_1_loses_no_result(tmp_path: Path) -> None:
+    verdict = _check(tmp_path, "entry_hard", LISTS, ("print(len(xs))", "print(len(xs))"))
+    assert verdict.accepted, verdict
+
+
+@pytest.mark.parametrize(("qualname", "change", "what"), [
+    ("total", ("s = 0\n", "s = 1\n"), "return value differs: value: expected 6, got 7"),
+    ("normalize", ("    xs.sort()\n", "    xs.sort(reverse=True)\n"),
+     "argument 0 mutated differently: [0]: expected 1, got 3"),
+    ("mean", ("    if not xs:\n", "    if len(xs) < 4:\n"),
+     "raised ValueError (empty) instead of returning 2.0"),
+    ("entry", ("print(total(xs))", "print(total(xs), end='')"),
+     "printed output differs: expected '6\\n', got '6'"),
+])
+def test_a_behaviour_rejection_names_what_differed_and_the_input(
+        tmp_path: Path, qualname: str, change: tuple[str, str], what: str) -> None:
+    verdict = _check(tmp_path, qualname, [([1, 2, 3],)], change)
+    assert verdict.gate == "equivalence", verdict
+    assert verdict.reason == f"input c0 (generated): {what}; input: ([1, 2, 3])"
 
 
 def test_a_hanging_candidate_is_a_timeout(tmp_path: Path) -> None:

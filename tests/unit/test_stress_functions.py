@@ -186,3 +186,25 @@ def test_a_worker_stopped_at_its_deadline_keeps_the_jobs_it_finished(tmp_path):
     points = runner.run([(0, 1.0, "as-is"), (0, 1.0, "sorted"), (0, 1.0, "reverse")])
     assert [p.strategy for p in points] == ["as-is"]
     assert (out / points[0].file).is_file()
+
+
+ENTRY_POINT = '''\
+import sys
+
+
+def main(items):
+    """A CLI entry point: prints first, then closes its stdout."""
+    print(len(items))
+    sys.stdout.close()
+    return sum(x * x for x in items)
+'''
+
+
+def test_a_target_that_closes_stdout_is_still_stressed(tmp_path):
+    # Its first call closed the worker's stdout: every later call failed on its print,
+    # so no input grew. Now its stdout is a sink it may close.
+    root, seeds = function_project(tmp_path, "cli", ENTRY_POINT, "main", list(range(50)))
+    suite = stress_function(root, seeds.target, seeds, tmp_path / "out",
+                            options=FunctionStressOptions(budget_s=5.0, target_call_s=0.01))
+    grown = [c for c in suite.cases if c.provenance != "captured"]
+    assert grown and max(c.size or 0 for c in grown) > 50, suite.cases
