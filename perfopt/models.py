@@ -194,12 +194,16 @@ class Plan:
 @dataclass(frozen=True)
 class TargetOutcome:
     """What became of one target: `verified` (candidates were judged), `no-candidate`
-    (nothing to try), or `skipped` (could not be judged; `reason` says why)."""
+    (nothing to try), or `skipped` (could not be judged); `reason` says why, or how the
+    candidates fared."""
 
     target: Target
     status: str
     reason: str = ""
     inputs: int = 0  # stress-suite inputs its candidates were judged on
+    # what judged them: "equivalence harness: ... on 26 inputs", or "tests: the 2 project
+    # tests that run it (...), and the whole workload timed ...; no call of it could be..."
+    oracle: str = ""
 
 
 @dataclass(frozen=True)

@@ -104,8 +104,8 @@ def _one_target(job: Job, session: Session, work: Work, options: RunOptions, eve
                 state: _Run, warn: Callable[[str], None]) -> None:
     key = work.target.key
 
-    def outcome(status: str, reason: str = "", inputs: int = 0) -> None:
-        state.outcomes.append(TargetOutcome(work.target, status, reason, inputs))
+    def outcome(status: str, reason: str = "", inputs: int = 0, oracle: str = "") -> None:
+        state.outcomes.append(TargetOutcome(work.target, status, reason, inputs, oracle))
 
     diagnosis = diagnose(work.code, work.target, work.hotspot,
                          extra_paths=job.settings.skills_paths, codemods=job.codemods)
@@ -120,6 +120,7 @@ def _one_target(job: Job, session: Session, work: Work, options: RunOptions, eve
         from perfopt.generate import preview
 
         events.note(preview(work, diagnosis.skills, suite, job.settings, Path(job.name)))
+        outcome("skipped", "--show-prompts: the prompts were shown, nothing was verified")
         return
     try:
         baseline = session.record(work, suite)
@@ -134,14 +135,32 @@ def _one_target(job: Job, session: Session, work: Work, options: RunOptions, eve
     candidates += job.extra(work, suite) if job.extra is not None else []
     if job.model is not None:
         candidates += job.model.candidates(work, diagnosis.skills, diagnosis.key_skills, suite)
+    # what judges its candidates, when the baseline names it (Recorded, TestsOracle...)
+    oracle = str(getattr(baseline, "oracle", ""))
     if not candidates:
         events.note(f"{key}: no candidate (the model offered none)")
         outcome("no-candidate", "neither a codemod nor the model offered a rewrite",
-                len(suite.cases))
+                len(suite.cases), oracle)
         return
+    first = len(state.results)
     for candidate in candidates:
         _verify(job, session, work, baseline, candidate, diagnosis, suite, events, state)
-    outcome("verified", inputs=len(suite.cases))
+    outcome("verified", judged(state.results[first:]), len(suite.cases), oracle)
+
+
+def judged(results: list[CandidateResult]) -> str:
+    """`3 candidates judged: 1 accepted, 2 rejected (equivalence 1, benchmark 1)`."""
+    accepted = sum(r.verdict.accepted for r in results)
+    gates: dict[str, int] = {}
+    for r in results:
+        if not r.verdict.accepted:
+            gates[r.verdict.gate] = gates.get(r.verdict.gate, 0) + 1
+    text = (f"{len(results)} candidate{'s' if len(results) != 1 else ''} judged: "
+            f"{accepted} accepted")
+    if gates:
+        text += (f", {len(results) - accepted} rejected ("
+                 + ", ".join(f"{gate} {n}" for gate, n in gates.items()) + ")")
+    return text
 
 
 def _verify(job: Job, session: Session, work: Work, baseline: Any, candidate: Candidate,

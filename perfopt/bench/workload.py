@@ -7,7 +7,9 @@ their result) is run by our runner (`_workload_runner.py`, executed by the tree'
 interpreter), which times `workload()` itself: one forked child per repetition, setup
 outside the timed region. Trees are timed in interleaved rounds (pre, patched, expert,
 pre, ...) so that drift on a shared machine hits all of them alike. `measure_trees` turns
-an original and a candidate tree's samples into a `Measurement`.
+an original and a candidate tree's samples into a `Measurement`. `measure_commands` times
+a project's own workload command whole in two trees the same way (the function kind's
+clock for a function whose calls cannot be recorded, perfopt.targets.oracle).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from perfopt.verify.jail import Jail, jail_for
 MARKER = "@@PERFOPT@@"
 RUNNER = Path(__file__).with_name("_workload_runner.py")
 _TIMEIT_FUNCS = frozenset({"repeat", "timeit"})
+MIN_WORKLOAD_ROUNDS = 3  # measure_commands: 6 runs a side, what the critic needs
 
 
 @dataclass(frozen=True)
@@ -186,4 +189,60 @@ def measure_trees(python: str, original: Path, candidate: Path, workload_source:
         confidence=settings.confidence, seconds_spent=time.perf_counter() - started,
         note=f"{rounds} interleaved runner processes per tree, {len(base)} repetitions of "
         "the workload each side"),))
+    return m
+
+
+def measure_commands(cmd: list[str] | str, original: Path, candidate: Path, *,
+                     python: str, env_of: Callable[[Path], Mapping[str, str]],
+                     settings: Settings) -> Measurement:
+    """A whole workload command timed in the original tree and the candidate's: runs
+    interleaved A B B A per round, each run's wall seconds from its exec to its exit (the
+    interpreter's start-up is on both sides alike), the speedup and its interval by the
+    rank statistics of the function clock (`stats.shift_ci`). `settings.rounds` rounds,
+    fewer when the runs are long (`measure_budget_s`), never under MIN_WORKLOAD_ROUNDS (the
+    critic's 6 samples a side). The candidate's runs are stopped past the limit set by the
+    original's slowest run (verify.limits). Raises BenchFailed when a run fails: in the
+    original tree, "benchmark"; with the candidate, "equivalence" (what the workload does
+    is behaviour too) or "timeout"."""
+    from perfopt.bench.machine import Stamp
+    from perfopt.bench.stats import shift_ci
+    from perfopt.bench.timing import BenchFailed
+    from perfopt.verify.limits import candidate_limit
+
+    stamp, started = Stamp(python), time.perf_counter()
+    trees = {"original": original, "candidate": candidate}
+    times: dict[str, list[float]] = {"original": [], "candidate": []}
+    rounds, n = settings.rounds, 0
+    while n < rounds:
+        for side in ("original", "candidate", "candidate", "original"):
+            limit = (candidate_limit(max(times["original"]), settings,
+                                     "running the workload once")
+                     if side == "candidate" else None)
+            proc = sandbox.run(cmd, cwd=trees[side], env=env_of(trees[side]),
+                               timeout_s=settings.timeout_s if limit is None else limit.seconds,
+                               memory_mb=settings.memory_mb, shell=isinstance(cmd, str),
+                               jail=jail_for(settings, trees[side]))
+            if proc.timed_out and limit is not None:
+                raise BenchFailed("timeout", limit.reason("the workload with the candidate"))
+            if proc.timed_out or proc.returncode != 0:
+                what = (f"ran past timeout_s = {settings.timeout_s:g} s" if proc.timed_out
+                        else f"exit {proc.returncode}: {proc.tail(5)}")
+                if side == "original":
+                    raise BenchFailed("benchmark", f"the workload fails in the original "
+                                                   f"tree ({what})")
+                raise BenchFailed("equivalence", f"the workload fails with the candidate "
+                                                 f"({what})")
+            times[side].append(max(proc.seconds, 1e-6))
+        if n == 0:  # long runs: fewer rounds, as the budget allows
+            per_round = sum(times["original"]) + sum(times["candidate"])
+            rounds = max(MIN_WORKLOAD_ROUNDS,
+                         min(settings.rounds, int(settings.measure_budget_s // per_round)))
+        n += 1
+    base, cand = times["original"], times["candidate"]
+    point, low, high = shift_ci(base, cand, settings.confidence)
+    (m,) = stamp.apply((Measurement(
+        metric="wall", baseline=tuple(base), candidate=tuple(cand), speedup=point,
+        ci_low=low, ci_high=high, confidence=settings.confidence,
+        seconds_spent=time.perf_counter() - started,
+        note=f"the whole workload, {len(base)} runs in each tree, interleaved A B B A"),))
     return m

@@ -30,12 +30,15 @@ def result_entry(r: CandidateResult) -> dict[str, Any]:
 
 
 def hotspot_entry(h: Hotspot, result: RunResult) -> dict[str, Any]:
-    """A hotspot with what became of it: `status` verified / no-candidate / skipped (and
-    `reason`), or "not-reached" when the run stopped before it."""
+    """A hotspot with what became of it: `status` verified / no-candidate / skipped, its
+    `reason` and the `oracle` that judged its candidates; "not-reached" when the run
+    stopped before it."""
     entry = to_dict(h)
     outcome = next((o for o in result.outcomes if o.target.key == h.target.key), None)
     entry["status"] = outcome.status if outcome is not None else "not-reached"
-    entry["reason"] = outcome.reason if outcome is not None else ""
+    entry["reason"] = (outcome.reason if outcome is not None
+                       else "the run stopped before this hotspot")
+    entry["oracle"] = outcome.oracle if outcome is not None else ""
     return entry
 
 

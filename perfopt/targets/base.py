@@ -6,7 +6,9 @@ profile stage), builds each one's inputs (`stress`), records the original's beha
 them (`record`), and for a candidate: places it in a tree (`replace`: parse and compile),
 compares its behaviour with the recording (`compare`), runs the project's tests (`tests`)
 and times it against the original through a clock of perfopt.bench (`measure`). The loop
-and the gate chain (perfopt.verify.gates) call only these verbs.
+and the gate chain (perfopt.verify.gates) call only these verbs. What `record` returns is
+the kind's own baseline; one that has an `oracle` attribute (a line: what judges the
+candidates) has it put in the target's outcome.
 """
 
 from __future__ import annotations

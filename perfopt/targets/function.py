@@ -9,7 +9,9 @@ candidate's in a copy, through perfopt.verify.harness. tests: the project's test
 candidate copy. measure: perfopt.bench.measure (fresh worker processes, instruction counts
 when valgrind is there) on inputs the harness compared, never others. A candidate's
 compare, tests and timing workers are stopped past limits derived from the original's
-seconds on the same work (perfopt.verify.limits).
+seconds on the same work (perfopt.verify.limits). Where nothing of the function can be
+recorded (its arguments do not pickle...), record returns a TestsOracle instead: compare
+runs the tests that call it, measure times the whole workload (perfopt.targets.oracle).
 """
 
 from __future__ import annotations
@@ -33,9 +35,13 @@ from perfopt.models import (
     Hotspot,
     Measurement,
     StressSuite,
+    Target,
     Verdict,
+    Workload,
 )
-from perfopt.targets.base import AskModel, Rejected, Skip, Tree, Warn, Work
+from perfopt.profilers.capture import CaptureReport
+from perfopt.targets.base import AskModel, Rejected, Tree, Warn, Work
+from perfopt.targets.oracle import TestsOracle
 from perfopt.verify.jail import jail_for
 from perfopt.verify.limits import candidate_limit
 from perfopt.verify.workspace import Workspace
@@ -76,6 +82,13 @@ class Recorded:
         """The inputs the harness compares a candidate on."""
         return frozenset(c.id for c in self.suite.cases) - frozenset(self.unstable)
 
+    @property
+    def oracle(self) -> str:
+        """What judges a candidate, in one line (the report's `oracle`)."""
+        kinds = sorted({c.provenance for c in self.suite.cases if c.id in self.compared})
+        return (f"equivalence harness: the original's recorded behaviour on "
+                f"{len(self.compared)} inputs ({', '.join(kinds)})")
+
 
 def unified_diff(rel: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(old.splitlines(keepends=True),
@@ -110,6 +123,9 @@ class FunctionSession:
         self._recorded = 0
         self._tests_timed = False
         self._tests_s: float | None = None
+        self._captured: dict[str, CaptureReport] = {}  # argument capture, per target key
+        self._hotspots: list[Target] = []
+        self._test_calls: dict[str, CaptureReport] | None = None  # which tests call them
 
     # -- profile --------------------------------------------------------------------------
 
@@ -150,12 +166,13 @@ class FunctionSession:
         reports = profilers.capture_calls(self.base.root, self.project.workload,
                                           [h.target for h in hotspots], captures,
                                           self.settings, python=self.python)
+        self._captured, self._hotspots = dict(reports), [h.target for h in hotspots]
         works = []
         for h in hotspots:
             report = reports.get(h.target.key)
             if report is not None and report.unpicklable:
-                self.warn(f"{h.target.key}: {report.unpicklable} captured calls had "
-                          "unpicklable arguments")
+                self.events.note(f"{h.target.key}: {report.unpicklable} calls could not be "
+                                 f"recorded: {report.why}")
             seeds = stress.build_suite(h.target, captures, report)
             text = self.base.read(h.target.file)
             works.append(Work(h.target, pylang.get_function(text, h.target.qualname or ""),
@@ -199,20 +216,59 @@ class FunctionSession:
                 raise
             return seeds
 
-    def record(self, work: Work, suite: StressSuite) -> Recorded:
+    def record(self, work: Work, suite: StressSuite) -> Recorded | TestsOracle:
+        """The original's behaviour recorded on the suite; where nothing can be recorded
+        (no call pickled, the harness could not record, every input unstable), the tests
+        that run the function are the oracle instead (perfopt.targets.oracle)."""
+        from perfopt.targets import oracle
         from perfopt.verify import equivalence
 
         if not suite.cases:
-            raise Skip("no captured calls (and no type hints to draw calls from) to compare "
-                       "behaviour on")
+            return self.tests_oracle(work, oracle.unrecorded(self._captured.get(
+                work.target.key)))
         self._recorded += 1
         outcomes = self.scratch / f"outcomes-{self._recorded}.pkl"
         self.events.stage("record", f"{work.target.key} on {len(suite.cases)} inputs")
         recording = equivalence.record(self.base.root, work.target, suite, self.settings,
                                        outcomes)
         if not recording.verdict.accepted:
-            raise Skip(f"cannot record the original's behaviour ({recording.verdict.reason})")
+            return self.tests_oracle(work, f"cannot record the original's behaviour: "
+                                           f"{recording.verdict.reason}")
+        if len(set(recording.unstable)) >= len(suite.cases):
+            return self.tests_oracle(work, f"the original behaves differently from run to "
+                                           f"run on all {len(suite.cases)} inputs "
+                                           f"({recording.example})")
         return Recorded(work, suite, outcomes, recording.seconds, recording.unstable)
+
+    def tests_oracle(self, work: Work, why: str) -> TestsOracle:
+        """The tests that run the function, passing on the original: its oracle when no
+        behaviour of it can be recorded (`why`). Skip when there are none."""
+        from perfopt.targets import oracle
+
+        self.events.stage("record", f"{work.target.key}: {why}; the tests that run it judge")
+        chosen = oracle.choose(work, self.settings, self.python, why,
+                               self.calling_tests().get(work.target.key))
+        with self.base.clone("oracle-original") as ws:
+            chosen = oracle.run_on_original(ws.root, chosen, self.settings)
+        self.events.note(f"{work.target.key}: judged by {chosen.oracle}")
+        return chosen
+
+    def calling_tests(self) -> dict[str, CaptureReport]:
+        """Which tests call each hotspot: the capture run's notes when the workload is the
+        default tests, else one run of the test command with the hotspots wrapped (once)."""
+        from perfopt import profilers
+
+        if self._test_calls is None:
+            settings = self.settings
+            if self.project.workload.kind == "pytest" and settings.test_command is None:
+                self._test_calls = dict(self._captured)
+            else:
+                tests = (Workload() if settings.test_command is None
+                         else Workload(kind="command", command=settings.test_command))
+                self._test_calls = profilers.capture_calls(
+                    self.base.root, tests, self._hotspots, self.scratch / "test-calls",
+                    settings.replace(max_captures=0), python=self.python)
+        return self._test_calls
 
     # -- a candidate ----------------------------------------------------------------------
 
@@ -233,9 +289,12 @@ class FunctionSession:
             ws.write(target.file, new_text)
             yield Tree(diff, ws)
 
-    def compare(self, tree: Tree, baseline: Recorded) -> Verdict:
+    def compare(self, tree: Tree, baseline: Recorded | TestsOracle) -> Verdict:
+        from perfopt.targets import oracle
         from perfopt.verify import equivalence
 
+        if isinstance(baseline, TestsOracle):  # the tests that run it, on the candidate
+            return oracle.judge_tests(tree.handle.root, baseline, self.settings)
         limit = candidate_limit(baseline.seconds, self.settings,
                                 "recording the same inputs (each called twice)")
         return equivalence.check(self.base.root, tree.handle.root, baseline.work.target,
@@ -266,9 +325,11 @@ class FunctionSession:
                 self._tests_s = proc.seconds
         return self._tests_s
 
-    def measure(self, tree: Tree, baseline: Recorded) -> tuple[Measurement, ...]:
+    def measure(self, tree: Tree, baseline: Recorded | TestsOracle) -> tuple[Measurement, ...]:
         from perfopt.bench import measure
 
+        if isinstance(baseline, TestsOracle):  # no recorded call to time: the workload
+            return (self.measure_workload(tree),)
         timed = timing_suite(baseline.suite, baseline.unstable)
         never_compared = {c.id for c in timed.cases} - baseline.compared
         if never_compared:  # a bug: the clock would rank what the harness never checked
@@ -276,6 +337,23 @@ class FunctionSession:
                                  f"{sorted(never_compared)}")
         return measure.measure_all(self.base.root, tree.handle.root, baseline.work.target,
                                    timed, self.settings)
+
+    def measure_workload(self, tree: Tree) -> Measurement:
+        """The whole workload timed in a copy of the original and in the candidate's tree,
+        interleaved (perfopt.bench.workload.measure_commands)."""
+        from perfopt.bench.workload import measure_commands
+        from perfopt.interpreter import tree_env
+        from perfopt.profilers.base import workload_command
+        from perfopt.verify.sandbox import scrubbed_env
+
+        def env_of(root: Path) -> dict[str, str]:
+            return tree_env(root, self.python, scrubbed_env())
+
+        self.events.stage("measure", "the whole workload, original against candidate")
+        with self.base.clone("original-workload") as ws:
+            return measure_commands(workload_command(self.project.workload, self.python),
+                                    ws.root, tree.handle.root, python=self.python,
+                                    env_of=env_of, settings=self.settings)
 
     # -- the run's outcome ----------------------------------------------------------------
 

@@ -220,3 +220,34 @@ def test_dumps_keeps_json_dumps_options():
 def test_strict_loads_really_refuses_nan():
     with pytest.raises(ValueError):
         strict_loads(json.dumps({"a": math.nan}))
+
+
+def test_every_hotspot_carries_status_reason_and_oracle():
+    from perfopt.models import Hotspot, RunResult, Target, TargetOutcome
+    from perfopt.reports.json_report import render_json
+
+    judged, left = Target("m.py", "f"), Target("m.py", "g")
+    result = RunResult(
+        project="p",
+        hotspots=(Hotspot(judged, 0.5, 0.5, 0.5), Hotspot(left, 0.2, 0.2, 0.2)),
+        outcomes=(TargetOutcome(judged, "verified", "1 candidate judged: 1 accepted", 0,
+                                "tests: the 2 project tests that run it (t::a, t::b)"),))
+    rows = [(h["status"], h["reason"], h["oracle"])
+            for h in strict_loads(render_json(result))["hotspots"]]
+    assert rows == [("verified", "1 candidate judged: 1 accepted",
+                     "tests: the 2 project tests that run it (t::a, t::b)"),
+                    ("not-reached", "the run stopped before this hotspot", "")]
+
+
+def test_a_targets_reason_counts_its_candidates_by_gate():
+    from perfopt.models import Candidate, CandidateResult, Target, Verdict
+    from perfopt.pipeline import judged
+
+    def result(verdict: Verdict) -> CandidateResult:
+        return CandidateResult(Candidate(Target("m.py", "f"), "def f(): pass", "human"),
+                               verdict)
+
+    assert judged([result(Verdict.accept()), result(Verdict.reject("equivalence", "x")),
+                   result(Verdict.reject("benchmark", "y"))]) == (
+        "3 candidates judged: 1 accepted, 2 rejected (equivalence 1, benchmark 1)")
+    assert judged([result(Verdict.accept())]) == "1 candidate judged: 1 accepted"
