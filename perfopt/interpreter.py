@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -112,7 +113,13 @@ def _named(value: str, base: Path, where: str) -> str:
 
 @functools.lru_cache(maxsize=16)
 def probe(python: str) -> tuple[str, tuple[str, ...]]:
-    """(version, what it lacks of pytest and hypothesis) of an interpreter."""
+    """(version, what it lacks of pytest and hypothesis) of an interpreter; perfopt's own
+    answers in process (no child: one that may not exec it, as a dropped user, still runs)."""
+    if python == sys.executable:
+        from importlib.util import find_spec
+
+        return (platform.python_version(),
+                tuple(m for m in ("pytest", "hypothesis") if find_spec(m) is None))
     try:
         proc = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True,
                               timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL,
