@@ -216,3 +216,21 @@ def test_python_flag_names_the_interpreter_of_a_benchmark_file(tmp_path: Path) -
     assert report["python"]["source"] == "--python"
     assert report["workload"] == f"command: {other / 'bin' / 'python'} bench.py"
     assert report["hotspots"][0]["target"]["qualname"] == "frequencies"
+
+
+@pytest.mark.skipif(OLD is None, reason="no Python 3.8 or 3.9 under ~/.pyenv")
+def test_the_cprofile_fallback_profiles_in_an_older_python(tmp_path: Path) -> None:
+    assert OLD is not None
+    version = subprocess.run([str(OLD), "-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    root = make_project(tmp_path, str(OLD), tuple(int(p) for p in version[1:-1].split(", ")))
+    proc = subprocess.run([sys.executable, "-m", "perfopt.cli", "profile", str(root),
+                           "--profiler", "cprofile", "--workload", "python bench.py", "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert (report["profiler"], report["returncode"]) == ("cprofile", 0)
+    assert report["python"]["source"] == ".venv/"
+    assert report["hotspots"][0]["target"] == {"file": "src/tally/core.py",
+                                               "qualname": "frequencies",
+                                               "language": "python", "span": [6, 12]}
