@@ -12,7 +12,6 @@ input, nothing applied.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -55,13 +54,21 @@ def test_wrong_above_n_is_rejected_on_a_compare_only_input(project, llm_server):
         "no stress code" if "slowest" in request.text else WRONG_ABOVE_5000)
     report = report_of(optimize(project, llm_server.base_url, "--apply"))
 
-    (result,) = report["results"]
-    assert (result["origin"], result["verdict"]) == ("llm:m#1", "equivalence"), describe(report)
-    found = re.search(r"input (\S+) \(size (\d+), compare\): return value differs: value: "
+    # the seen-list codemod rewrites the same dedupe (correctly) and may be applied; the
+    # model's rewrite, wrong only above 5,000 results, must be rejected and never applied
+    (result,) = [r for r in report["results"] if r["origin"] == "llm:m#1"]
+    assert result["verdict"] == "equivalence", describe(report)
+    found = re.search(r"input (\S+) \(size (\d+), (\w+)\): return value differs: value: "
                       r"expected length (\d+) .*got length (\d+)", result["reason"])
     assert found, result["reason"]
-    size, expected, got = (int(found.group(i)) for i in (2, 3, 4))
+    size, expected, got = (int(found.group(i)) for i in (2, 4, 5))
     assert size > 5000 and expected > 5000 and got == expected - 1, result["reason"]
-    assert report["applied"] == [] and report["patch"] == ""
-    assert git(project, "status", "--porcelain") == ""
-    assert json.dumps(report).count('"verdict": "accepted"') == 0
+    # caught on a compare-only input, or on a stress input that grew past 5,000 results
+    # too (tests/unit/test_compare_reach.py pins the compare sweep's sizes)
+    assert found.group(3) in ("compare", "scaled", "sweep"), result["reason"]
+    applied = (project / "uniq" / "items.py").read_text()
+    assert "5000" not in applied and "out.pop()" not in applied
+    others = [r for r in report["results"] if r is not result]
+    assert all(r["origin"].startswith("codemod:") for r in others), describe(report)
+    changed = git(project, "status", "--porcelain").split()
+    assert changed == (["M", "uniq/items.py"] if report["applied"] else []), changed
