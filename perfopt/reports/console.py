@@ -44,7 +44,9 @@ class ConsoleEvents:
             self.console.print(f"[dim]{escape(text)}[/]")
 
     def warn(self, text: str) -> None:
-        self.console.print(f"[yellow]warning:[/] {escape(text)}")
+        # one line per warning, as the error line is: grep-able, and a wrapped warning
+        # above an error read as a multi-line error
+        self.console.print(f"[yellow]warning:[/] {escape(text)}", soft_wrap=True)
 
     def candidate_done(self, key: str, origin: str, verdict: str, speedup: float | None) -> None:
         if self.quiet:
