@@ -13,12 +13,11 @@ input, nothing applied.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_llm_pipeline import describe, git, optimize, report_of
+from tests.integration.test_llm_pipeline import describe, git, optimize, repo_copy, report_of
 from tests.llm_server import Reply
 
 pytestmark = pytest.mark.slow
@@ -39,13 +38,7 @@ def unique(items):
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the fixture in its own git repository (so `git status` can be checked)."""
-    root = tmp_path / "uniqproj"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
-                                                                  ".pytest_cache"))
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
-    return root
+    return repo_copy(FIXTURE, tmp_path / "uniqproj")
 
 
 def test_wrong_above_n_is_rejected_on_a_compare_only_input(project, llm_server):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from perfopt.verify.jail import support
-from tests.integration.test_llm_pipeline import FIXTURE, fenced, git
+from tests.integration.test_llm_pipeline import FIXTURE, fenced, repo_copy
 from tests.llm_server import Reply
 from tests.unit.test_sandbox_jail import SECRETS, Listener, marked_processes
 
@@ -116,18 +115,16 @@ def end_marked() -> None:
                 pass
 
 
-@pytest.fixture
-def scene(tmp_path: Path, llm_server):
-    """The project, the folder outside it with the canaries, the listener, the replies."""
-    root = tmp_path / "llmproj"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
-                                                                  ".pytest_cache"))
+def no_refinement(root: Path) -> None:
     text = (root / "pyproject.toml").read_text(encoding="utf-8")
     text = text.replace("refine_rounds = 1\n", "refine_rounds = 0\n")
     (root / "pyproject.toml").write_text(text, encoding="utf-8")
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
+
+
+@pytest.fixture
+def scene(tmp_path: Path, llm_server):
+    """The project, the folder outside it with the canaries, the listener, the replies."""
+    root = repo_copy(FIXTURE, tmp_path / "llmproj", no_refinement)
     outside = tmp_path / "outside"
     outside.mkdir()
     for who in MARKERS:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +28,7 @@ from perfopt.bench.timing import BenchFailed
 from perfopt.config import Settings
 from perfopt.models import StressCase, StressSuite, Target
 from perfopt.verify import equivalence, jail
+from tests.integration.test_llm_pipeline import git, repo_copy
 from tests.llm_server import Reply
 
 pytestmark = pytest.mark.slow
@@ -222,20 +222,9 @@ def count_pairs(values, target):
 """ + SLOW_LOOP)
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          check=True).stdout
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "llmproj"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
-                                                                  ".pytest_cache"))
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
-    return root
+    return repo_copy(FIXTURE, tmp_path / "llmproj")
 
 
 @pytest.mark.parametrize("level", ["strict", "basic"])

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,16 +102,24 @@ def git(root: Path, *args: str) -> str:
                           check=True).stdout
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the fixture in its own git repository (so `git status` can be checked)."""
-    root = tmp_path / "llmproj"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
+def repo_copy(fixture: Path, root: Path,
+              prepare: Callable[[Path], None] | None = None) -> Path:
+    """`fixture` copied to `root` (less caches), `prepare`d, and committed in its own git
+    repository, so a test can check `git status` after a run."""
+    shutil.copytree(fixture, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
                                                                   ".pytest_cache"))
+    if prepare is not None:
+        prepare(root)
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the fixture in its own git repository (so `git status` can be checked)."""
+    return repo_copy(FIXTURE, tmp_path / "llmproj")
 
 
 def optimize(root: Path, base_url: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.test_llm_pipeline import git, repo_copy
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "textbook"
 pytestmark = pytest.mark.slow
@@ -30,21 +31,10 @@ HOTSPOTS = {
 }
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          check=True).stdout
-
-
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the fixture in its own git repository (so `git status` can be checked)."""
-    root = tmp_path / "textbook"
-    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__", ".perfopt",
-                                                                  ".pytest_cache"))
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "fixture")
-    return root
+    return repo_copy(FIXTURE, tmp_path / "textbook")
 
 
 def test_all_four_textbook_hotspots_are_accepted_offline(project: Path):
