@@ -124,6 +124,14 @@ class Function:
             node = self.parents[node]
             yield node
 
+    def assignment_of(self, node: cst.Name) -> cst.Assign | None:
+        """The `node = value` statement when `node` is the whole and only target of it."""
+        target = self.parents.get(node)
+        assign = self.parents.get(target) if isinstance(target, cst.AssignTarget) else None
+        if isinstance(assign, cst.Assign) and len(assign.targets) == 1:
+            return assign
+        return None
+
     def bindings(self, name: str) -> list[Use]:
         return [u for u in self.uses.get(name, []) if u.kind != "load"]
 
@@ -191,7 +199,8 @@ class Function:
                     found = [b for b in binds if self.inside(b, line)]
                     if found:  # the line itself must bind it, not a block nested in it
                         plain = len(found) == 1 and self.statement_of(found[0]) is line
-                        return found[0] if plain and _assigned(self, found[0]) else None
+                        return (found[0] if plain and self.assignment_of(found[0]) is not None
+                                else None)
             elif isinstance(parent, cst.For) and child is parent.body:
                 target = parent.target
                 if isinstance(target, cst.Name) and target.value == name:
@@ -337,13 +346,6 @@ def exceptions_escape(fn: Function, node: cst.CSTNode) -> bool:
             if fn.bindings("open"):
                 return False
     return True
-
-
-def _assigned(fn: Function, node: cst.Name) -> bool:
-    """`node` is the whole target of a one-target assignment: `node = value`."""
-    target = fn.parents.get(node)
-    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-    return isinstance(assign, cst.Assign) and len(assign.targets) == 1
 
 
 def parse_function(source: str) -> Function | None:

@@ -113,9 +113,8 @@ def _binding(
         return None
     if binds[0].kind == "param":
         return None, None
-    target = fn.parents.get(binds[0].node)
-    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
+    assign = fn.assignment_of(binds[0].node)
+    if assign is None:
         return None
     line = fn.parents.get(assign)
     if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):

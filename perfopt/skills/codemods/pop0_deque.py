@@ -84,10 +84,8 @@ def _binding(
             return None
         edits[target.annotation] = annotation
         return target.value
-    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
-        return None
-    return assign.value
+    assign = fn.assignment_of(binds[0].node)
+    return assign.value if assign is not None else None
 
 
 def _extended(fn: Function, node: cst.Name) -> bool:

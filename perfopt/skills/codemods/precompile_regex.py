@@ -263,9 +263,8 @@ def _compiled_locals(fn: Function) -> set[str]:
 
 
 def _compile_value(fn: Function, node: cst.Name) -> bool:
-    target = fn.parents.get(node)
-    assign = fn.parents.get(target) if isinstance(target, cst.AssignTarget) else None
-    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1):
+    assign = fn.assignment_of(node)
+    if assign is None:
         return False
     value = assign.value
     return (
