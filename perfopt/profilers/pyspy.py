@@ -22,6 +22,9 @@ DEFAULT_RATE_HZ = 200  # py-spy's own default (100) gives too few samples on 1 s
 # record) rather than ended before the first sample, and is run once more.
 RETRY_AFTER_S = 0.5
 MIN_SAMPLE_SHARE = 0.05
+# Fewer stacks than this rank nothing reliably (a 0.2 s workload gave py-spy 3, none in the
+# project's code): cProfile, which sees every call, profiles so short a run instead.
+MIN_SAMPLES = 20
 
 # "func (/abs/file.py:12)"; the function part may itself hold spaces and parentheses.
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>[^()]*):(?P<line>\d+)\)$")
@@ -97,7 +100,8 @@ def record(
     py-spy exits 0 whatever its child did, and stops (killing its child) as soon as no
     Python process is left, so a small Python launcher runs the command and writes its
     exit status to a file before it exits itself. Raises ToolMissing when py-spy is absent,
-    may not read the child's memory, or got no sample (or, twice, far too few).
+    may not read the child's memory, or got fewer than MIN_SAMPLES samples (or, twice, far
+    too few for the run's length).
 
     py-spy (0.4, --subprocesses) gives a new child process about 100 ms to look like a
     running interpreter and never tries that pid again: a child it meets between fork and
@@ -130,6 +134,9 @@ def record(
     if not run.stacks:
         # cProfile will still see a workload that ends before py-spy's first sample.
         raise ToolMissing("the workload finished before py-spy could sample it")
+    if run.samples < MIN_SAMPLES:
+        raise ToolMissing(f"py-spy caught {run.samples} samples in a {run.proc.seconds:.1f} s "
+                          "run, too few to rank")
     return Profile(
         profiler="py-spy",
         samples=run.samples,

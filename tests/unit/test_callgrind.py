@@ -73,7 +73,9 @@ def test_counts_are_exact_and_a_third_of_the_work_is_a_third(tmp_path: Path) -> 
         base, _tree(tmp_path / "third", THIRD), TARGET, suite, _pairs(suite), 4, SETTINGS
     )
     assert third.baseline == aa.baseline
-    assert 2.8 < third.speedup < 3.1, third
+    # a little over 3, and not the same everywhere: 3.09 on the development machine, 3.10
+    # (3.105 in the test below) on CI's
+    assert 2.8 < third.speedup < 3.25, third
 
 
 @needs_valgrind
@@ -122,7 +124,7 @@ def test_measure_all_gives_instructions_first_then_wall(tmp_path: Path) -> None:
         _tree(tmp_path / "base", WORK), _tree(tmp_path / "third", THIRD), TARGET, suite, SETTINGS
     )
     assert [m.metric for m in ms] == ["instructions", "wall"]
-    assert 2.8 < ms[0].speedup < 3.1
+    assert 2.8 < ms[0].speedup < 3.25, ms[0]  # see the test above
     assert ms[1].speedup > 1.5  # the clock agrees in direction even on a loaded machine
 
 
