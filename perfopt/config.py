@@ -6,11 +6,12 @@ Every tunable number lives here, with its unit in its name. Nothing is read at i
 from __future__ import annotations
 
 import dataclasses
+import fnmatch
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 if sys.version_info >= (3, 11):
@@ -222,3 +223,12 @@ def load_settings(
         if value is not None:
             values[key] = _coerce(key, value, f"option --{key.replace('_', '-')}")
     return validate(Settings(**values))
+
+
+def path_matches(rel: str, patterns: tuple[str, ...]) -> bool:
+    """Whether project-relative `rel` matches one of the `include`/`exclude` globs: the
+    whole path, or the file name for a pattern without "/"."""
+    name = PurePosixPath(rel).name
+    return any(
+        fnmatch.fnmatch(rel, p) or ("/" not in p and fnmatch.fnmatch(name, p)) for p in patterns
+    )

@@ -16,7 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # the backport, a dependency on 3.10
     import tomli as tomllib
 
-from perfopt.config import Settings, load_settings
+from perfopt.config import Settings, load_settings, path_matches
 from perfopt.errors import TargetError, UserError
 from perfopt.interpreter import find_interpreter
 from perfopt.models import Interpreter, Workload
@@ -108,8 +108,13 @@ def list_python_files(root: Path) -> list[str]:
         return sorted(files)
 
 
-def check_syntax(root: Path, files: list[str]) -> None:
+def check_syntax(root: Path, files: list[str], settings: Settings) -> None:
+    """Refuse a project whose own code does not compile. Tests, their data (pygments keeps
+    broken Python on purpose under tests/examplefiles/) and excluded files are not checked:
+    perfopt never optimizes them."""
     for rel in files:
+        if is_test_file(rel) or path_matches(rel, settings.exclude):
+            continue
         try:
             text = (root / rel).read_text(encoding="utf-8")
             compile(text, rel, "exec", dont_inherit=True)
@@ -134,7 +139,7 @@ def discover(path: Path, flags: Mapping[str, Any] | None = None) -> Project:
         raise TargetError(
             f"no Python files under {root}; give a folder that holds a Python project"
         )
-    check_syntax(root, files)
+    check_syntax(root, files, settings)
     patterns = pytest_file_patterns(root)
     tests = tuple(f for f in files if is_test_file(f, patterns))
     focus = path.resolve().relative_to(root).as_posix() if path.is_file() else None

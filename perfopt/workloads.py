@@ -51,6 +51,24 @@ def from_setting(root: Path, command: str, python: str) -> Workload:
     return Workload(kind="command", command=" && ".join(run))
 
 
+def drivers(root: Path, workload: Workload, focus: str | None = None) -> tuple[str, ...]:
+    """The project's .py files a command workload runs as scripts (`python bench.py`): they
+    drive the code as tests do and are not ranked, unless PATH named one (`focus`)."""
+    if workload.kind != "command" or not workload.command:
+        return ()
+    try:
+        words = shlex.split(workload.command)
+    except ValueError:
+        return ()
+    root = Path(root).resolve()
+    found = []
+    for word in words:
+        path = (root / word).resolve()
+        if word.endswith(".py") and path.is_file() and path.is_relative_to(root):
+            found.append(_rel(root, path))
+    return tuple(f for f in found if f != focus)
+
+
 def _rel(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 

@@ -7,12 +7,11 @@ back by changing that function. *Total* time goes to every project function on t
 
 from __future__ import annotations
 
-import fnmatch
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from perfopt.config import Settings
+from perfopt.config import Settings, path_matches
 from perfopt.languages.python import LineMap, definitions
 from perfopt.models import Hotspot, Target
 from perfopt.profilers.base import Frame, Profile
@@ -36,9 +35,10 @@ class _Func:
 class _Mapper:
     """Frame -> project function, with one parse per file."""
 
-    def __init__(self, project: Path, settings: Settings) -> None:
+    def __init__(self, project: Path, settings: Settings, drivers: tuple[str, ...] = ()) -> None:
         self.root = project.resolve()
         self.settings = settings
+        self.drivers = drivers
         self._files: dict[str, str | None] = {}
         self._maps: dict[str, LineMap | None] = {}
         self._sources: dict[str, str] = {}
@@ -57,10 +57,12 @@ class _Mapper:
             rel = path.resolve().relative_to(self.root).as_posix()
         except (ValueError, OSError):
             return None
-        if _matches(rel, self.settings.exclude):
+        if path_matches(rel, self.settings.exclude):
             return None
-        if _matches(rel, self.settings.include):
+        if path_matches(rel, self.settings.include):
             return rel
+        if rel in self.drivers:
+            return None
         parts = PurePosixPath(rel).parts
         name = parts[-1]
         if _VENV_PARTS.intersection(parts) or self._in_virtualenv(path):
@@ -126,16 +128,11 @@ def _named(qual: str | None, function: str) -> bool:
     return qual == function or qual.endswith("." + function.rsplit(".", 1)[-1])
 
 
-def _matches(rel: str, patterns: tuple[str, ...]) -> bool:
-    name = PurePosixPath(rel).name
-    return any(
-        fnmatch.fnmatch(rel, p) or ("/" not in p and fnmatch.fnmatch(name, p)) for p in patterns
-    )
-
-
-def rank_hotspots(profile: Profile, project: Path, settings: Settings, limit: int) -> list[Hotspot]:
-    """The `limit` project functions with the largest self share, best first."""
-    mapper = _Mapper(project, settings)
+def rank_hotspots(profile: Profile, project: Path, settings: Settings, limit: int,
+                  drivers: tuple[str, ...] = ()) -> list[Hotspot]:
+    """The `limit` project functions with the largest self share, best first. Test files,
+    virtualenvs, `exclude` and the workload's own scripts (`drivers`) are not ranked."""
+    mapper = _Mapper(project, settings, drivers)
     total_weight = profile.samples or sum(w for _, w in profile.stacks)
     if total_weight <= 0:
         return []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from perfopt.errors import TargetError, UserError
 from perfopt.models import Hotspot, Interpreter, Workload
-from perfopt.workloads import import_failure, thin_profile
+from perfopt.workloads import drivers, import_failure, thin_profile
 
 DEFAULT_TOP = 10  # rows of the hotspot table; `Settings.top` is how many `optimize` works on
 _INPUT = re.compile(r"^input\.(\d+)\.txt$")
@@ -95,7 +95,8 @@ def run_profile(
             last = (prof.output_tail.strip().splitlines() or ["(no output)"])[-1][:160]
             warn(failed or f"the workload exited with status {prof.returncode} ({last}); "
                  "the profile covers what ran")
-        ranked = profilers.rank_hotspots(prof, ws.root, settings, limit=top * 4)
+        ranked = profilers.rank_hotspots(prof, ws.root, settings, limit=top * 4,
+                                         drivers=drivers(ws.root, workload, focus))
         hotspots = [h for h in ranked if focus in (None, h.target.file)][:top]
         if not hotspots and not (failed and prof.returncode != 0):
             warn(failed or "no project function showed up in the profile; a longer workload "

@@ -44,8 +44,9 @@ from perfopt.targets.base import AskModel, Rejected, Tree, Warn, Work
 from perfopt.targets.oracle import TestsOracle
 from perfopt.verify.jail import jail_for
 from perfopt.verify.limits import candidate_limit
+from perfopt.verify.tests import OriginalTests
 from perfopt.verify.workspace import Workspace
-from perfopt.workloads import import_failure, thin_profile
+from perfopt.workloads import drivers, import_failure, thin_profile
 
 TIMED_GENERATED = 2  # costliest generated stress inputs timed per candidate
 TIMED_CAPTURED = 3  # largest captured real inputs timed beside them
@@ -121,8 +122,7 @@ class FunctionSession:
         self.profiler = ""
         self.python = project.python
         self._recorded = 0
-        self._tests_timed = False
-        self._tests_s: float | None = None
+        self._tests: OriginalTests | None = None  # the original's tests, once
         self._captured: dict[str, CaptureReport] = {}  # argument capture, per target key
         self._hotspots: list[Target] = []
         self._test_calls: dict[str, CaptureReport] | None = None  # which tests call them
@@ -141,8 +141,9 @@ class FunctionSession:
                                     python=project.python, console_note=self.warn)
         self.profiler = profile.profiler
         check_workload(profile, project)
-        ranked = profilers.rank_hotspots(profile, self.base.root, settings,
-                                         limit=settings.top * 4)
+        ranked = profilers.rank_hotspots(
+            profile, self.base.root, settings, limit=settings.top * 4,
+            drivers=drivers(self.base.root, project.workload, project.focus))
         # module-level code (qualname None) is a whole-program target, not a function one
         hotspots = [h for h in ranked
                     if h.target.qualname and project.focus in (None, h.target.file)]
@@ -306,24 +307,28 @@ class FunctionSession:
 
         if skips_tests(self.project.interpreter, self.settings.test_command):  # said at start
             return None
-        limit = candidate_limit(self.original_tests_s(), self.settings, "running the tests")
-        return tests_verdict(run_tests(tree.handle.root, self.settings,
-                                       self.settings.test_command, timeout_s=limit.seconds),
-                             limit)
+        baseline = self.tests_baseline()
+        limit = candidate_limit(baseline.seconds, self.settings, "running the tests")
+        return tests_verdict(run_tests(tree.handle.root, self.settings, baseline.command,
+                                       timeout_s=limit.seconds), limit)
 
-    def original_tests_s(self) -> float | None:
-        """Seconds of the original's tests, run once (in a copy) the first time a candidate
-        reaches the tests: the base of every candidate's test limit. None when they do not
-        pass: a failing run's time says nothing of a passing one."""
-        from perfopt.verify.tests import PYTEST_NO_TESTS, run_tests
+    def tests_baseline(self) -> OriginalTests:
+        """The original's tests, run once (in a copy) the first time a candidate reaches
+        them: the command every candidate runs (without the tests that fail on the original)
+        and its seconds, the base of every candidate's test limit (None when they do not
+        pass: a failing run's time says nothing of a passing one)."""
+        from perfopt.verify.tests import original_baseline
 
-        if not self._tests_timed:
-            self._tests_timed = True
+        if self._tests is None:
             with self.base.clone("original-tests") as ws:
-                proc = run_tests(ws.root, self.settings, self.settings.test_command)
-            if not proc.timed_out and proc.returncode in (0, PYTEST_NO_TESTS):
-                self._tests_s = proc.seconds
-        return self._tests_s
+                self._tests = original_baseline(ws.root, self.settings)
+            known = self._tests.known_failures
+            if known:
+                shown = ", ".join(known[:3]) + (f" and {len(known) - 3} more" if len(known) > 3
+                                                else "")
+                self.warn(f"{len(known)} tests fail on the original ({shown}); candidates are "
+                          "judged by the tests that pass on it")
+        return self._tests
 
     def measure(self, tree: Tree, baseline: Recorded | TestsOracle) -> tuple[Measurement, ...]:
         from perfopt.bench import measure
@@ -373,10 +378,9 @@ class FunctionSession:
             ws = stack.enter_context(self.base.clone("combined"))
             for rel, text in files.items():
                 ws.write(rel, text)
-            limit = candidate_limit(self.original_tests_s(), self.settings,
-                                    "running the tests")
-            verdict = tests_verdict(run_tests(ws.root, self.settings,
-                                              self.settings.test_command,
+            baseline = self.tests_baseline()
+            limit = candidate_limit(baseline.seconds, self.settings, "running the tests")
+            verdict = tests_verdict(run_tests(ws.root, self.settings, baseline.command,
                                               timeout_s=limit.seconds), limit)
         return files, verdict
 

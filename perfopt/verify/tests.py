@@ -8,8 +8,10 @@ warning in the report, so a project without tests never looks verified by its te
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from perfopt.config import Settings
@@ -27,6 +29,43 @@ NO_TESTS_REASON = "no tests collected"
 def default_command(python: str | None = None) -> list[str]:
     # No cache provider: .pytest_cache would otherwise appear in the workspace copy.
     return [python or sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+
+
+# pytest's short summary (-rfE): "FAILED tests/t.py::test_a - AssertionError...",
+# "ERROR tests/t.py::test_b - ..." (a fixture's error) or "ERROR tests/t.py" (collection)
+_SUMMARY = re.compile(r"^(FAILED|ERROR) (\S[^\n]*?)(?: - [^\n]*)?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class OriginalTests:
+    """The project's tests on the original: the command candidates run and its seconds."""
+
+    command: list[str] | str | None  # None: settings.test_command or the default
+    seconds: float | None  # None: they do not pass on the original either
+    known_failures: tuple[str, ...] = ()  # failing on the original, left out for candidates
+
+
+def original_baseline(root: Path, settings: Settings) -> OriginalTests:
+    """Run the tests on the original (in `root`, a copy). When the default pytest run fails
+    there, run every test once to learn which fail, and judge candidates by the others
+    (`--deselect` each, `--ignore` a file that fails to collect): a test that fails before
+    any change says nothing about a candidate. A configured test_command is taken whole."""
+    proc = run_tests(root, settings, settings.test_command)
+    if not proc.timed_out and proc.returncode in (0, PYTEST_NO_TESTS):
+        return OriginalTests(settings.test_command, proc.seconds)
+    if settings.test_command is not None or proc.timed_out:
+        return OriginalTests(settings.test_command, None)
+    command = [c for c in default_command(python_of(settings)) if c != "-x"]
+    full = run_tests(root, settings, [*command, "-rfE", "--continue-on-collection-errors"])
+    failing = tuple(dict.fromkeys(m.group(2).strip() for m in _SUMMARY.finditer(full.stdout)))
+    if full.timed_out or not failing:
+        return OriginalTests(None, None)
+    passing = [*default_command(python_of(settings)),
+               *(f"--deselect={n}" if "::" in n else f"--ignore={n}" for n in failing)]
+    again = run_tests(root, settings, passing)
+    if again.timed_out or again.returncode != 0:
+        return OriginalTests(None, None)
+    return OriginalTests(passing, again.seconds, failing)
 
 
 def run_tests(root: Path, settings: Settings, command: list[str] | str | None = None, *,

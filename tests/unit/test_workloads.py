@@ -16,7 +16,7 @@ from perfopt.events import Silent
 from perfopt.models import Workload
 from perfopt.pipeline import RunOptions
 from perfopt.profilers import ProfileOptions, run_profile
-from perfopt.workloads import from_setting, import_failure, thin_profile
+from perfopt.workloads import drivers, from_setting, import_failure, thin_profile
 
 PY = "/p/.venv/bin/python"
 
@@ -144,3 +144,42 @@ def test_a_benchmark_folder_is_profiled_through_pytest(tmp_path: Path) -> None:
     report = run_profile(root, ProfileOptions(workload="plain.py", profiler="cprofile"))
     assert report.workload == f"command: {shlex.quote(sys.executable)} plain.py"
     assert report.hotspots[0].target.key == "lib/hot.py::count_unique"
+
+
+def test_the_workload_script_drives_and_is_not_ranked(tmp_path: Path) -> None:
+    # The script's own loop takes real time; it is the driver, as tests are, unless PATH
+    # names it. (Seen on h11, attrs and pathspec: the workload's `exchange`, `make_order`
+    # and `tree` ranked among the library's functions.)
+    root = project(tmp_path)
+    (root / "bench.py").write_text(
+        "from lib.hot import count_unique\n\n\ndef build(n):\n"
+        "    return [str(i % 997) * 3 for i in range(n)]\n\n\n"
+        "for _ in range(20):\n    count_unique(build(30000))\n")
+    assert drivers(root, Workload(kind="command", command="python bench.py")) == ("bench.py",)
+    assert drivers(root, Workload(kind="command", command="python bench.py"),
+                   focus="bench.py") == ()
+    assert drivers(root, Workload(kind="command", command="make bench 'x")) == ()
+    options = ProfileOptions(workload="python bench.py", profiler="cprofile")
+    keys = [h.target.key for h in run_profile(root, options).hotspots]
+    assert keys == ["lib/hot.py::count_unique"]
+    named = run_profile(root / "bench.py", options).hotspots
+    assert named[0].target.key == "bench.py::build"
+    assert {h.target.file for h in named} == {"bench.py"}
+
+
+def test_test_data_that_does_not_compile_is_not_refused(tmp_path: Path) -> None:
+    # pygments keeps broken Python under tests/examplefiles/ on purpose; the project's own
+    # code must still compile
+    root = project(tmp_path)
+    (root / "tests" / "examplefiles").mkdir(parents=True)
+    (root / "tests" / "examplefiles" / "switch_case.py").write_text("return 1\n")
+    (root / "legacy.py").write_text("print 'py2'\n")
+    (root / "bench.py").write_text("from lib.hot import count_unique\n"
+                                   "count_unique(list(range(3000)) * 2)\n")
+    flags = {"workload": "python bench.py", "profiler": "cprofile"}
+    with pytest.raises(TargetError, match="legacy.py:1: Missing parentheses"):
+        optimize_project(root, flags, RunOptions(), Silent())
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'lib'\n[tool.perfopt]\nexclude = ['legacy.py']\n")
+    report = run_profile(root, ProfileOptions(workload="python bench.py", profiler="cprofile"))
+    assert [h.target.key for h in report.hotspots] == ["lib/hot.py::count_unique"]
