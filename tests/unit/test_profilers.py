@@ -166,9 +166,10 @@ def test_a_workload_pyspy_lost_at_start_is_run_again(tmp_path: Path) -> None:
 def test_a_workload_pyspy_cannot_see_falls_back_after_two_runs(tmp_path: Path) -> None:
     # A Python workload that sleeps shows py-spy no running thread, whatever the load (an
     # exec'd busy loop, used before, is sometimes caught when py-spy itself starts late on a
-    # loaded machine); its start-up stays far below the 5% of the rate over 4 s.
-    (tmp_path / "idle.py").write_text("import time\ntime.sleep(4)\n")
-    cmd = f"echo run >> runs.txt; {sys.executable} idle.py"
+    # loaded machine); its start-up (-S -I: no site, nothing imported) stays below the 5% of
+    # the rate over 5 s (50 samples) even at load 6, where a plain start over 4 s did not.
+    (tmp_path / "idle.py").write_text("import time\ntime.sleep(5)\n")
+    cmd = f"echo run >> runs.txt; {sys.executable} -S -I idle.py"
     notes: list[str] = []
     prof = profile(tmp_path, Workload(kind="command", command=cmd), Settings(),
                    python=sys.executable, console_note=notes.append)

@@ -349,7 +349,9 @@ def test_the_search_writes_large_items_alone_the_bitset_worst_case(tmp_path):
     folder = Path(built.suite.folder)
     stress = [[int(v) for v in (folder / c.payload).read_text().split()]
               for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
-    large = [s for s in stress if s[1] >= 50_000 and min(s[2:]) >= s[1] // 2]
+    # the shape is the point; how far K grows in the budget depends on the load (K of
+    # 31,038 and 32,769 at load 6, over 50,000 at load 2)
+    large = [s for s in stress if s[1] >= 20_000 and min(s[2:]) >= s[1] // 2]
     assert large, [s[:4] for s in stress]
 
 
