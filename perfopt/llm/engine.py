@@ -200,7 +200,7 @@ def _extract(reply: str, qualname: str, references: tuple[str, ...],
 
 def _ask_for_code(client: LLMClient, messages: list[Message], target: Target,
                   references: tuple[str, ...], module_source: str | None, variant: int,
-                  key_messages: list[Message]) -> tuple[str, str]:
+                  key_messages: list[Message], label: str) -> tuple[str, str]:
     """(source, reply) of the first usable reply; ReplyError after parse_retries more asks."""
     convo, key_convo = list(messages), list(key_messages)
     last: ReplyError | None = None
@@ -213,8 +213,7 @@ def _ask_for_code(client: LLMClient, messages: list[Message], target: Target,
         except ReplyError as exc:
             last = exc
             if len(convo) - len(messages) < 2 * max(0, client.config.parse_retries):
-                which = f"reply #{variant}" if variant else "the refinement reply"
-                client.warnings.append(f"{target.key}: {which} held no usable code"
+                client.warnings.append(f"{target.key}: {label} held no usable code"
                                        f" ({exc.reason}); asked again")
             again = [{"role": "assistant", "content": reply},
                      {"role": "user", "content": render(
@@ -242,7 +241,7 @@ def generate(target: Target, def_source: str, context: PromptContext,
     def one(k: int) -> Candidate | None:
         try:
             source, reply = _ask_for_code(client, messages, target, (def_source,),
-                                          module_source, k, key_messages)
+                                          module_source, k, key_messages, f"reply #{k}")
         except ReplyError as exc:
             client.warnings.append(f"{target.key}: reply #{k} held no usable code ({exc.reason})")
             return None
@@ -292,7 +291,8 @@ def refine(candidate: Candidate, gate: str, evidence: str, context: PromptContex
     try:
         references = (candidate.source, *([original_def] if original_def else []))
         source, reply = _ask_for_code(client, messages, target, references,
-                                      _module_source(target, cfg), 0, key_messages)
+                                      _module_source(target, cfg), 0, key_messages,
+                                      f"refinement of {candidate.id}")
     except ReplyError as exc:
         client.warnings.append(f"{target.key}: refinement of {candidate.id} held no usable"
                                f" code ({exc.reason})")
