@@ -117,3 +117,36 @@ def test_cut_reply_is_marked_by_the_client(llm_server: LLMServer) -> None:
     assert gen.candidates(FUNC, (), (), None) == []
     assert "cut off at max_tokens" in warnings[0], warnings
     assert len(gen.candidates(FUNC, (), (), None)) == 1  # the same text, not cut: it parses
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("failure", ["refused", "timeout", "5xx", "garbage", "429"])
+def test_endpoint_failure_is_one_warning_and_the_model_goes_off(llm_server: LLMServer,
+                                                                failure: str) -> None:
+    """Connection refused, a timeout, 5xx, a body that is not JSON, 429 to the end: each
+    is one warning naming it, then no more model calls (the run goes on with codemods)."""
+    from tests.llm_server import Delay, Raw, Status
+
+    base = llm_server.base_url
+    if failure == "refused":
+        base = f"http://127.0.0.1:{_closed_port()}/v1"
+    script = {"timeout": Delay(3.0, Reply("late")), "5xx": Status(503),
+              "garbage": Raw("{not json"), "429": Status(429, {"Retry-After": "0"})}
+    if failure in script:
+        llm_server.push(*[script[failure]] * 2)
+    warnings: list[str] = []
+    config = ModelConfig(model="m", base_url=base, cache=False, backoff_s=0.01, timeout_s=1.0,
+                         attempts=2, parse_retries=0, candidates=1, concurrency=1)
+    gen = Generator(LLMClient(config), warnings.append)
+    assert gen.candidates(FUNC, (), (), None) == []
+    assert gen.stress_code(FUNC, "") is None  # off: not asked
+    assert len(warnings) == 1 and "continuing with codemods only" in warnings[0], warnings
+    assert gen.disabled
+    assert len(llm_server.chat_requests) == (0 if failure == "refused" else 2)
