@@ -34,6 +34,12 @@ class Generator:
         self.warn = warn
         self._guard = ModelGuard(client, warn, then or CODEMODS_ONLY)
 
+    def report_to(self, warn: Callable[[str], None]) -> None:
+        """Send the model's warnings (each unused reply and why, a failed endpoint) to
+        `warn` from now on: the run's, so they are in its report (--json) too."""
+        self.warn = warn
+        self._guard.warn = warn
+
     @property
     def disabled(self) -> str:
         return self._guard.disabled

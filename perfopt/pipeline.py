@@ -81,6 +81,8 @@ def run(job: Job, options: RunOptions, events: Events) -> RunResult:
     notice = announce(job.settings.sandbox)
     if notice:
         warn(notice)
+    if job.model is not None:
+        job.model.report_to(warn)  # each reply's fate is in the report, not only on stderr
     patch = ""
     applied: list[str] = []
     hotspots: list[Hotspot] = []
@@ -181,6 +183,10 @@ def _verify(job: Job, session: Session, work: Work, baseline: Any, candidate: Ca
             return
         refined = job.model.refine(work, diagnosis.skills, diagnosis.key_skills, suite, result)
         if refined is None:
+            return
+        if any(r.candidate.id == refined.id for r in state.results):
+            job.model.warn(f"model: {work.target.key}: refinement {refined.origin} repeats a"
+                           " candidate already judged")
             return
         candidate = refined
 

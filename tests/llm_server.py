@@ -145,6 +145,47 @@ class LLMServer:
         return default(request) if callable(default) else default
 
 
+def prompt_kind(request: Recorded) -> str:
+    """Which of perfopt's prompts a request is: "stress" (stress conditions, for a function
+    or a program), "refine", or "candidate" (the optimize prompt, with any asks again)."""
+    first = next((m.get("content", "") for m in request.messages if m.get("role") == "user"),
+                 "")
+    if first.startswith("Find the inputs"):
+        return "stress"
+    if "was rejected at the" in first:
+        return "refine"
+    return "candidate"
+
+
+class ByPrompt:
+    """A `default` for LLMServer that answers each prompt kind (`prompt_kind`) from its own
+    list, in turn, and with `fallback` once that list is used up; `served` records
+    (kind, index in its list or -1 for the fallback) per request, in order."""
+
+    def __init__(self, replies: dict[str, list[Response]], fallback: Response) -> None:
+        self.replies = replies
+        self.fallback = fallback
+        self.served: list[tuple[str, int]] = []
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Recorded) -> Response:
+        kind = prompt_kind(request)
+        with self._lock:
+            i = self._next.get(kind, 0)
+            queue = self.replies.get(kind, [])
+            if i < len(queue):
+                self._next[kind] = i + 1
+                self.served.append((kind, i))
+                return queue[i]
+            self.served.append((kind, -1))
+            return self.fallback
+
+    def used(self, kind: str) -> int:
+        """How many of `kind`'s replies were served."""
+        return self._next.get(kind, 0)
+
+
 def _error(message: str, code: str | None = None) -> str:
     return json.dumps({"error": {"message": message, "type": "invalid_request_error",
                                  "code": code}})

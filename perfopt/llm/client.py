@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from perfopt.errors import PerfoptError, UserError
 from perfopt.llm.cache import ReplyCache, cache_key
+from perfopt.llm.parse import CUT_MARK
 
 if TYPE_CHECKING:
     from perfopt.config import Settings
@@ -327,7 +328,8 @@ class LLMClient:
         texts = []
         for choice in choices:
             content = getattr(getattr(choice, "message", None), "content", None)
-            texts.append(content or "")
+            cut = getattr(choice, "finish_reason", None) == "length"  # parse refuses it
+            texts.append((content or "") + (CUT_MARK if cut and content else ""))
         if not any(texts):
             raise MalformedResponse("every choice is empty")
         return texts

@@ -184,9 +184,23 @@ def _stable(context: PromptContext) -> PromptContext:
                                key_plan=None)
 
 
-def _ask_for_code(client: LLMClient, messages: list[Message], target: Target, reference: str,
-                  module_source: str | None, variant: int,
-                  key_messages: list[Message]) -> tuple[str, str]:
+def _extract(reply: str, qualname: str, references: tuple[str, ...],
+             module_source: str | None) -> str:
+    """The code of `reply` against the first of `references` it fits: a refinement's diff
+    may be against the rejected candidate or against the original, both shown to it."""
+    first: ReplyError | None = None
+    for reference in references:
+        try:
+            return extract_code(reply, reference, qualname, module_source=module_source)
+        except ReplyError as exc:
+            first = first or exc
+    assert first is not None
+    raise first
+
+
+def _ask_for_code(client: LLMClient, messages: list[Message], target: Target,
+                  references: tuple[str, ...], module_source: str | None, variant: int,
+                  key_messages: list[Message], label: str) -> tuple[str, str]:
     """(source, reply) of the first usable reply; ReplyError after parse_retries more asks."""
     convo, key_convo = list(messages), list(key_messages)
     last: ReplyError | None = None
@@ -195,10 +209,12 @@ def _ask_for_code(client: LLMClient, messages: list[Message], target: Target, re
         try:
             if target.qualname is None:
                 return extract_program(reply, target.language), reply
-            return extract_code(reply, reference, target.qualname,
-                                module_source=module_source), reply
+            return _extract(reply, target.qualname, references, module_source), reply
         except ReplyError as exc:
             last = exc
+            if len(convo) - len(messages) < 2 * max(0, client.config.parse_retries):
+                client.warnings.append(f"{target.key}: {label} held no usable code"
+                                       f" ({exc.reason}); asked again")
             again = [{"role": "assistant", "content": reply},
                      {"role": "user", "content": render(
                          "fix_reply", reason=exc.reason,
@@ -224,8 +240,8 @@ def generate(target: Target, def_source: str, context: PromptContext,
 
     def one(k: int) -> Candidate | None:
         try:
-            source, reply = _ask_for_code(client, messages, target, def_source, module_source, k,
-                                           key_messages)
+            source, reply = _ask_for_code(client, messages, target, (def_source,),
+                                          module_source, k, key_messages, f"reply #{k}")
         except ReplyError as exc:
             client.warnings.append(f"{target.key}: reply #{k} held no usable code ({exc.reason})")
             return None
@@ -243,7 +259,11 @@ def generate(target: Target, def_source: str, context: PromptContext,
             except LLMError as exc:
                 problems.append(exc)
                 continue
-            if cand is not None and all(c.id != cand.id for c in results):
+            same = [c for c in results if cand is not None and c.id == cand.id]
+            if same and cand is not None:
+                client.warnings.append(f"{target.key}: reply {cand.origin.split('#')[-1]}"
+                                       f" repeats the code of {same[0].origin}")
+            elif cand is not None:
                 results.append(cand)
     if problems and not results:
         raise problems[0]
@@ -269,13 +289,17 @@ def refine(candidate: Candidate, gate: str, evidence: str, context: PromptContex
     key_messages = refine_messages(candidate, gate, re.sub(r"\d+(\.\d+)?", "#", evidence),
                                    _stable(context), original_def)
     try:
-        source, reply = _ask_for_code(client, messages, target, candidate.source,
-                                      _module_source(target, cfg), 0, key_messages)
+        references = (candidate.source, *([original_def] if original_def else []))
+        source, reply = _ask_for_code(client, messages, target, references,
+                                      _module_source(target, cfg), 0, key_messages,
+                                      f"refinement of {candidate.id}")
     except ReplyError as exc:
         client.warnings.append(f"{target.key}: refinement of {candidate.id} held no usable"
                                f" code ({exc.reason})")
         return None
     if source.strip() == candidate.source.strip():
+        client.warnings.append(f"{target.key}: refinement of {candidate.id} repeats it"
+                               " unchanged")
         return None
     match = _ORIGIN.match(candidate.origin)
     k = match.group("k") if match else "0"

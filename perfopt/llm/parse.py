@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import re
 import textwrap
 
@@ -23,6 +24,12 @@ _FENCE = re.compile(
 _CODE_START = re.compile(r"^\s*(async\s+def|def|class|@|import|from)\b")
 _PY_LANGS = {"", "python", "py", "python3", "py3", "diff", "patch", "udiff"}
 _KEEP_DECORATORS = {"staticmethod", "classmethod", "property", "abstractmethod"}
+# what the client appends to a reply the endpoint cut at max_tokens (finish_reason "length"):
+# a cut reply can still parse (a loop missing its last lines), so it is refused by name
+CUT_MARK = "\n[perfopt: this reply was cut off at max_tokens]"
+_THINK = re.compile(r"<(think|thinking|reasoning)>.*?(</\1>|\Z)", re.DOTALL | re.IGNORECASE)
+_REFUSAL = re.compile(r"\b(I can(?:no|')t (?:help|assist|do)|I'm sorry|I am sorry|I'm unable|"
+                      r"I am unable|I won't|as an AI)\b", re.IGNORECASE)
 
 
 class ReplyError(PerfoptError):
@@ -49,6 +56,7 @@ def extract_code(
     if original_node is None:
         raise ValueError(f"original source does not define {qualname}")
 
+    reply = clean_reply(reply)
     blocks = _blocks(reply)
     diffs = [b for b in blocks if _looks_like_diff(b)]
     code_blocks = [b for b in blocks if not _looks_like_diff(b)]
@@ -81,7 +89,7 @@ def extract_code(
     if errors:
         raise ReplyError(errors[-1])
     if not blocks:
-        raise ReplyError("the reply holds no code")
+        raise ReplyError(_no_code(reply))
     raise ReplyError(f"the reply holds code but no definition of {qualname.split('.')[-1]}")
 
 
@@ -95,16 +103,63 @@ def extract_program(reply: str, language: str) -> str:
     last untagged one; Python must parse."""
     tags = {"python": {"python", "py", "python3"}, "cpp": {"cpp", "c++", "cc", "cxx"}}.get(
         language, {language})
+    reply = clean_reply(reply)
     blocks = fenced_blocks(reply)
     chosen = [t for tag, t in blocks if tag in tags] or [t for tag, t in blocks if not tag]
     if not chosen:
-        raise ReplyError(f"the reply holds no fenced {language} block")
+        declined = not blocks and _REFUSAL.search(reply)
+        raise ReplyError("the model declined: the reply holds no code" if declined
+                         else f"the reply holds no fenced {language} block")
     code = chosen[-1].strip("\n") + "\n"
     if language == "python":
         tree = _try_parse(code)
         if isinstance(tree, SyntaxError):
             raise ReplyError(f"the code does not parse (line {tree.lineno}: {tree.msg})")
     return code
+
+
+def clean_reply(reply: str) -> str:
+    """The answer part of a reply: reasoning (`<think>...</think>`, also one left open by a
+    cut) taken out, and code a model wrapped in JSON (`{"code": "def ..."}`) put in a
+    fence. ReplyError for a reply cut at max_tokens (see CUT_MARK)."""
+    if reply.endswith(CUT_MARK):
+        raise ReplyError("the reply was cut off at max_tokens (finish_reason \"length\");"
+                         " answer with the code only, no explanation")
+    answer = _THINK.sub("", reply)
+    if reply.strip() and not answer.strip():
+        raise ReplyError("the reply holds only reasoning (<think>) and no answer")
+    return _unwrap_json(answer)
+
+
+def _unwrap_json(reply: str) -> str:
+    text = reply.strip()
+    json_blocks = [t for tag, t in fenced_blocks(text) if tag == "json"]
+    for candidate in ([text] if text.startswith("{") else []) + json_blocks:
+        try:
+            data = json.loads(candidate)
+        except ValueError:
+            continue
+        codes = [v for v in _strings(data)
+                 if "\n" in v.strip() and (_CODE_START.search(v) or _parses(v))]
+        if codes:
+            return "\n".join(f"```python\n{c.strip(chr(10))}\n```" for c in codes)
+    return reply
+
+
+def _strings(data: object) -> list[str]:
+    if isinstance(data, str):
+        return [data]
+    if isinstance(data, dict):
+        return [s for v in data.values() for s in _strings(v)]
+    if isinstance(data, list):
+        return [s for v in data for s in _strings(v)]
+    return []
+
+
+def _no_code(reply: str) -> str:
+    if _REFUSAL.search(reply):
+        return "the model declined: the reply holds no code"
+    return "the reply holds no code"
 
 
 # --- finding code ---------------------------------------------------------------------
@@ -340,7 +395,11 @@ def _find_run(lines: list[str], run: list[str]) -> int | None:
 
 def stress_code_block(reply: str) -> str | None:
     """The python block of a stress reply that defines generate(...), else None."""
-    for tag, block in fenced_blocks(reply or ""):
+    try:
+        reply = clean_reply(reply or "")
+    except ReplyError:
+        return None
+    for tag, block in fenced_blocks(reply):
         if tag in ("", "python", "py", "python3") and re.search(
             r"^def generate\s*\(", block, re.MULTILINE
         ):

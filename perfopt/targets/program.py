@@ -144,7 +144,8 @@ class ProgramSession:
     def build(self, source: str, folder: Path, name: str) -> Built:
         """`source` built once: a mutant checked against two baselines is not compiled
         twice."""
-        if source not in self._builds:
+        built = self._builds.get(source)
+        if built is None or not built.source_file.exists():  # its folder may be gone
             self._builds[source] = get_language(self.language).build(source, folder, name,
                                                                       self.settings)
         return self._builds[source]
