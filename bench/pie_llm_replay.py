@@ -28,7 +28,7 @@ from replay_server import PAIRS, ReplayServer, _norm, load  # noqa: E402
 MIN_SPEEDUP = 1.10
 
 
-def _data(folder: Path, keys: set[str], limit: int | None) -> int:
+def _data(folder: Path, keys: set[str], limit: int | None) -> None:
     """pairs.jsonl of the pairs with generations (file order), and problems/ linked."""
     rows = [json.loads(x) for x in PAIRS.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if _norm(r["slow_code"]) in keys]
@@ -44,7 +44,6 @@ def _data(folder: Path, keys: set[str], limit: int | None) -> int:
     link = folder / "problems"
     if not link.exists():
         link.symlink_to(PAIRS.parent / "problems")
-    return len(rows)
 
 
 def _run(code: str, data: bytes, folder: Path) -> str:
@@ -112,20 +111,25 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "pie-llm-replay")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--save", type=Path, default=None, help="write SAVE.txt and SAVE.json")
+    p.add_argument("--report", action="store_true",
+                   help="summarize the pairs finished in --out (a stopped run) and run nothing")
     args = p.parse_args()
     from perfopt.evals.pie import PieOptions, run_pie
 
     gens = load()
-    pairs = _data(args.out / "data", set(gens), args.limit)
-    server = ReplayServer(gens).start()
-    options = PieOptions(data=args.out / "data", out_dir=args.out, engine="llm",
-                         jobs=args.jobs, reference=False, keep_work=True)
-    options = PieOptions(**{**options.__dict__, "settings": options.settings.replace(
-        model="pie-replay", base_url=server.base_url, refine_rounds=0, candidates=2,
-        cache=False)})
-    report = run_pie(options)
-    server.close()
-    summary = summarize(report, server, pairs, args.out)
+    requests: dict[str, int] = {}
+    if not args.report:
+        _data(args.out / "data", set(gens), args.limit)
+        server = ReplayServer(gens).start()
+        options = PieOptions(data=args.out / "data", out_dir=args.out, engine="llm",
+                             jobs=args.jobs, reference=False, keep_work=True)
+        options = PieOptions(**{**options.__dict__, "settings": options.settings.replace(
+            model="pie-replay", base_url=server.base_url, refine_rounds=0, candidates=2,
+            cache=False)})
+        run_pie(options)
+        server.close()
+        requests = dict(server.requests)
+    summary = summarize(gens, args.out, requests)
     text = render(summary)
     print(text)
     if args.save:
@@ -133,42 +137,42 @@ def main() -> None:
         args.save.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
 
 
-def summarize(report, server: ReplayServer, pairs: int, out: Path) -> dict:  # noqa: ANN001
-    by_code = {_norm(r["generated_code"]): r for r in server.served}
+def summarize(gens: dict[str, list[dict]], out: Path, requests: dict[str, int]) -> dict:
+    """From the per-pair JSON files in `out` (finished pairs only)."""
+    by_pair = {f"{r['problem_id']}_{r['submission_id_v0']}": rows
+               for rows in gens.values() for r in rows[:1]}
     gates: Counter[str] = Counter()
-    accepted = 0
-    equivalence: list[dict] = []
-    errors = [p.pair_id for p in report.pairs if p.status != "ok"]
-    for pair in report.pairs:
-        for v in pair.verdicts:
+    accepted = served = 0
+    rows, errors, seconds = [], [], 0.0
+    finished = sorted((out / "pairs").glob("*.llm.json"))
+    for path in finished:
+        pair = json.loads(path.read_text(encoding="utf-8"))
+        seconds += pair.get("seconds") or 0.0
+        if pair["status"] != "ok":
+            errors.append(pair["pair_id"])
+            continue
+        mine = by_pair.get(pair["pair_id"], [])
+        served += len(mine)
+        for v in pair["verdicts"]:
             if not v["origin"].startswith("llm:"):
                 continue
-            gate = v["gate"]
-            speed = v["speedup"]
-            ok = gate == "accepted" and speed is not None and speed >= MIN_SPEEDUP
+            ok = v["gate"] == "accepted" and (v["speedup"] or 0) >= MIN_SPEEDUP
             accepted += ok
-            gates["accepted" if ok else gate] += 1
-            if gate == "equivalence":
-                equivalence.append({"pair_id": pair.pair_id, "reason": v["reason"]})
-    # match each equivalence rejection back to its generation via the pair's slow program
-    rows = []
-    pair_rows = {p.pair_id: p for p in report.pairs}
-    for e in equivalence:
-        served = [r for r in server.served
-                  if f"{r['problem_id']}_{r['submission_id_v0']}" in e["pair_id"]]
-        for r in served:
-            rows.append({**r, **e, "served_for_pair": len(served)})
-    del pair_rows, by_code
-    return {"pairs": pairs, "pair_errors": errors,
-            "generations_served": len(server.served),
-            "requests": dict(server.requests),
+            gates["accepted" if ok else "accepted, below 1.10x" if v["gate"] == "accepted"
+                  else v["gate"]] += 1
+            if v["gate"] in ("equivalence", "timeout"):
+                rows += [{**r, "pair_id": pair["pair_id"], "reason": v["reason"],
+                          "served_for_pair": mine} for r in mine]
+    return {"pairs": len(finished), "pair_errors": errors, "seconds": round(seconds),
+            "generations_served": served, "requests": requests,
             "candidates_judged": sum(gates.values()), "accepted": accepted,
             "gates": dict(gates), "behaviour": behaviour(rows, out, out / "scratch")}
 
 
 def render(s: dict) -> str:
-    lines = [f"pairs run: {s['pairs']} (errors: {len(s['pair_errors'])})",
-             f"generations served: {s['generations_served']}; requests {s['requests']}",
+    lines = [f"pairs run: {s['pairs']} (errors: {len(s['pair_errors'])}), {s['seconds']} s",
+             f"generations served: {s['generations_served']}"
+             + (f"; requests {s['requests']}" if s["requests"] else ""),
              f"candidates judged: {s['candidates_judged']}",
              f"accepted (correct and >= {MIN_SPEEDUP:.2f}x): {s['accepted']}"]
     lines += [f"  {gate}: {n}" for gate, n in sorted(s["gates"].items())]
