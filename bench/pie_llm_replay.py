@@ -38,7 +38,7 @@ def _data(folder: Path, keys: set[str], limit: int | None) -> None:
     for r in rows:
         rank.append(seen[r["problem_id"]])
         seen[r["problem_id"]] += 1
-    rows = [r for _, _, r in sorted(zip(rank, range(len(rows)), rows))][:limit]
+    rows = [r for _, _, r in sorted(zip(rank, range(len(rows)), rows, strict=True))][:limit]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "pairs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     link = folder / "problems"

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import threading
 import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import os
 
 SHARED = Path(os.environ.get("PIE_SHARED") or next(
     (p / "shared" for p in Path(__file__).resolve().parents if (p / "shared").is_dir()),
