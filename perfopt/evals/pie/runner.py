@@ -145,7 +145,7 @@ class _Extra:
     mutants: tuple[int, int, int] = (0, 0, 0)
 
     def __call__(self, work: Work, suite: StressSuite) -> list[Candidate]:
-        if self.options.keep_work:  # the inputs a rejection names, for a later look
+        if self.options.keep_work and suite.folder:  # the inputs a rejection names
             keep = self.work / "suite"
             shutil.copytree(suite.folder, keep, dirs_exist_ok=True)
             (keep / "cases.json").write_text(jsonout.dumps(
