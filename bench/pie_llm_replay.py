@@ -139,8 +139,10 @@ def main() -> None:
 
 def summarize(gens: dict[str, list[dict]], out: Path, requests: dict[str, int]) -> dict:
     """From the per-pair JSON files in `out` (finished pairs only)."""
-    by_pair = {f"{r['problem_id']}_{r['submission_id_v0']}": rows
-               for rows in gens.values() for r in rows[:1]}
+    by_pair: dict[str, list[dict]] = {}
+    for rows_of_program in gens.values():
+        for r in rows_of_program:
+            by_pair.setdefault(f"{r['problem_id']}_{r['submission_id_v0']}", []).append(r)
     gates: Counter[str] = Counter()
     accepted = served = 0
     rows, errors, seconds = [], [], 0.0
