@@ -88,6 +88,8 @@ class Settings:
     llm_total_timeout_s: float = 60.0  # one request, all its tries and waits together
     concurrency: int = 4
     token_budget: int = 200_000
+    max_model_calls: int = 0  # requests a run may send (retries included); 0: no cap
+    max_cost_usd: float | None = None  # needs the prices below
     price_per_mtok_in: float | None = None
     price_per_mtok_out: float | None = None
     cache: bool = True
@@ -167,7 +169,7 @@ POSITIVE = ("timeout_s", "min_sample_s", "llm_timeout_s", "measure_budget_s", "s
             "program_stress_cost_s", "program_max_case_s", "case_timeout_s",
             "compile_timeout_s", "candidate_timeout_floor_s", "llm_total_timeout_s")
 NOT_NEGATIVE = ("stress_budget_s", "program_stress_budget_s", "abs_tol", "rel_tol",
-                "refine_rounds", "token_budget", "temperature", "compare_call_s",
+                "refine_rounds", "token_budget", "max_model_calls", "temperature", "compare_call_s",
                 "compare_budget_s")
 AT_LEAST_ONE = ("top", "rounds", "samples_per_worker", "memory_mb", "candidates", "concurrency",
                 "max_captures", "max_tokens")

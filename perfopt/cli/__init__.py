@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from perfopt.cli import evals, run, skills  # noqa: F401 - registers the commands
+from perfopt.cli import doctor, evals, run, skills  # noqa: F401 - registers the commands
 from perfopt.cli.app import app
 from perfopt.cli.guard import (
     click_exception_type,

@@ -65,6 +65,8 @@ class ModelConfig:
     candidates: int = 2
     refine_rounds: int = 2
     token_budget: int = 200_000
+    max_model_calls: int = 0  # 0: no cap
+    max_cost_usd: float | None = None
     price_per_mtok_in: float | None = None
     price_per_mtok_out: float | None = None
     cache: bool = True
@@ -98,6 +100,8 @@ class ModelConfig:
             candidates=settings.candidates,
             refine_rounds=settings.refine_rounds,
             token_budget=settings.token_budget,
+            max_model_calls=settings.max_model_calls,
+            max_cost_usd=settings.max_cost_usd,
             price_per_mtok_in=settings.price_per_mtok_in,
             price_per_mtok_out=settings.price_per_mtok_out,
             cache=settings.cache,
@@ -342,11 +346,8 @@ class LLMClient:
         deadline: float | None = None
         tries = 0
         for attempt in range(max(1, cfg.attempts)):
-            if budget and self.usage.total_tokens >= cfg.token_budget:
-                raise BudgetExceeded(
-                    f"token budget of {cfg.token_budget} spent ({self.usage.total_tokens} used):"
-                    " raise token_budget to let the model try more"
-                )
+            if budget:
+                self._check_budget()
             with self._slots:
                 now = time.monotonic()
                 deadline = now + cfg.total_timeout_s if deadline is None else deadline
@@ -378,6 +379,23 @@ class LLMClient:
         _, template = classify(last) or (True, "{detail}")
         raise ModelUnavailable(self._message(template, last) + self._gave_up(tries)
                                ) from last
+
+    def _check_budget(self) -> None:
+        """BudgetExceeded, naming the setting to raise, once any cap is reached."""
+        cfg, usage = self.config, self.usage
+        if usage.total_tokens >= cfg.token_budget:
+            raise BudgetExceeded(
+                f"token budget of {cfg.token_budget} spent ({usage.total_tokens} used):"
+                " raise token_budget to let the model try more")
+        if cfg.max_model_calls and usage.requests >= cfg.max_model_calls:
+            raise BudgetExceeded(
+                f"model call cap of {cfg.max_model_calls} reached ({usage.requests} sent):"
+                " no more model calls this run; raise max_model_calls to allow more")
+        cost = usage.cost
+        if cfg.max_cost_usd is not None and cost is not None and cost >= cfg.max_cost_usd:
+            raise BudgetExceeded(
+                f"cost cap of ${cfg.max_cost_usd:g} reached (${cost:.4f} spent):"
+                " raise max_cost_usd to let the model try more")
 
     def _gave_up(self, tries: int) -> str:
         cfg = self.config

@@ -23,6 +23,10 @@ def render_markdown(result: RunResult) -> str:
     for r in accepted:
         lines += ["", f"## `{r.candidate.target.key}` ({speedup_text(r)})", "", "```diff",
                   r.diff.rstrip("\n"), "```"]
+    if result.usage:
+        lines += ["", "## Model usage", "", "| " + " | ".join(result.usage) + " |",
+                  "|" + "---|" * len(result.usage),
+                  "| " + " | ".join(f"{v:g}" for v in result.usage.values()) + " |"]
     if result.warnings:
         lines += ["", "## Warnings", ""] + [f"- {w}" for w in result.warnings]
     return "\n".join(lines) + "\n"

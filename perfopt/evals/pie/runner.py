@@ -145,6 +145,11 @@ class _Extra:
     mutants: tuple[int, int, int] = (0, 0, 0)
 
     def __call__(self, work: Work, suite: StressSuite) -> list[Candidate]:
+        if self.options.keep_work and suite.folder:  # the inputs a rejection names
+            keep = self.work / "suite"
+            shutil.copytree(suite.folder, keep, dirs_exist_ok=True)
+            (keep / "cases.json").write_text(jsonout.dumps(
+                {c.id: c.payload for c in suite.cases}), encoding="utf-8")
         out = []
         if self.reference:
             out.append(Candidate(work.target, self.pair.fast_code or "", "reference"))
@@ -176,7 +181,7 @@ def _evaluate(pair: PiePair, options: PieOptions, work: Path) -> PairResult:
     model = (make_generator(settings, Path(options.out_dir), notes.append)
              if options.engine == "llm" else None)
     extra = _Extra(pair, options, work, samples, measure_ref)
-    wanted = measure_ref or options.engine == "mutants"
+    wanted = measure_ref or options.engine == "mutants" or options.keep_work
     job = Job(ProgramKind(slow, samples, pair.statement), settings, str(slow), model=model,
               codemods=options.engine in ("offline", "llm"), extra=extra if wanted else None)
     run_result = run(job, RunOptions(), Silent())
