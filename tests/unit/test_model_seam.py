@@ -11,8 +11,9 @@ from tests.unit.test_structure import graph, modules
 
 SEAM = "perfopt.generate"
 # outside the run: `perfopt skills mine` asks the model to explain slow->fast pairs as
-# cards (its prompt, mine_skill, is rendered in perfopt.llm.engine.ask)
-OFF_THE_RUN = {"perfopt.skills.mining", "perfopt.cli.skills"}
+# cards (its prompt, mine_skill, is rendered in perfopt.llm.engine.ask); `perfopt doctor`
+# checks the endpoint with the client itself, before any run
+OFF_THE_RUN = {"perfopt.skills.mining", "perfopt.cli.skills", "perfopt.cli.doctor"}
 
 
 def test_only_the_seam_reaches_the_model_package() -> None:
