@@ -350,7 +350,8 @@ def _optimize(project: Any, keys: frozenset[str], events: Events,
     from perfopt.pipeline import Job, RunOptions, run
     from perfopt.targets.function import FunctionKind
 
-    settings = project.settings.replace(top=len(keys))
+    # the hottest of them, as many as `optimize` takes (top): bounded like an optimize run
+    settings = project.settings.replace(top=min(len(keys), project.settings.top))
     said: list[str] = []
     model = make_generator(settings, project.root, events.warn, note=said.append)
     if model is None:

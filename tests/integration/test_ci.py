@@ -153,3 +153,54 @@ def test_usage_errors_exit_2_with_one_json_object(tmp_path):
                           cwd=root, capture_output=True, text=True)
     assert proc.returncode == 2 and "nosuch" in json.loads(proc.stdout)["error"]
     assert proc.stderr.count("\n") == 1
+
+
+DEMO = Path(__file__).resolve().parents[2] / "datasets" / "demo"
+
+
+def touch_functions(source: str, limit: int) -> tuple[str, int]:
+    """`source` with a `pass` after the last statement of up to `limit` top-level
+    functions and methods: a real (non-cosmetic) change that keeps behaviour."""
+    import ast
+
+    lines = source.splitlines(keepends=True)
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef):
+            last = node.body[-1]
+            found.append((last.end_lineno, last.col_offset))
+    found = sorted(found)[:limit]
+    for end, col in sorted(found, reverse=True):
+        lines.insert(end, " " * col + "pass\n")
+    return "".join(lines), len(found)
+
+
+def test_ten_function_change_on_the_demo_stays_in_budget(tmp_path):
+    import shutil
+    import time
+
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    touched = 0
+    for path in sorted((root / "shop").glob("*.py")):
+        text, n = touch_functions(path.read_text(), 10 - touched)
+        path.write_text(text)
+        touched += n
+    assert touched == 10
+    git(root, "commit", "-q", "-am", "ten functions")
+    status = git(root, "status", "--porcelain", "--ignored")
+    started = time.monotonic()
+    proc = ci(root, "--no-fail")
+    took = time.monotonic() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(proc.stdout)
+    assert len(data["changed"]) == 10 and not any(c["cosmetic"] for c in data["changed"])
+    assert any(c["reached"] for c in data["changed"])
+    assert took < 600 + 120, took  # the default budget, plus the start-up and the last step
+    assert git(root, "status", "--porcelain", "--ignored") == status  # no stray files
+    print(f"10-function change on the demo: {took:.0f} s, {len(data['timed'])} timed, "
+          f"{len(data['suggestions'])} suggestion(s), notes {data['notes']}")
