@@ -28,6 +28,8 @@ def test_action_is_a_composite_action_that_runs_perfopt_ci():
     assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
     runs = "\n".join(s.get("run", "") for s in steps)
     assert "pip install" in runs and "perfopt ci" in runs and "--sarif" in runs
+    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql"))
+    assert "steps.ci.outputs.sarif" in upload["if"]  # only a SARIF that was written
     assert all("shell" in s for s in steps if "run" in s)  # composite run steps need one
     # inputs reach the shell through env, never pasted into the script
     assert "${{" not in runs
