@@ -126,7 +126,10 @@ def tree_at(repo: Path, ref: str, name: str) -> Iterator[Path]:
         archive = Path(holder) / "tree.tar"
         archive.write_bytes(git(repo, "archive", "--format=tar", ref, text=False))
         with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
+            try:
+                tar.extractall(root, filter="data")
+            except TypeError:  # Python before 3.10.12 / 3.11.4: git's own archive
+                tar.extractall(root)
         archive.unlink()
         yield root
 
