@@ -131,7 +131,55 @@ def read_pyproject_table(pyproject: Path | None) -> dict[str, Any]:
     table = data.get("tool", {}).get("perfopt", {})
     if not isinstance(table, dict):
         raise ConfigError(f"[tool.perfopt] in {pyproject} must be a table")
-    return {k.replace("-", "_"): v for k, v in table.items()}
+    # [tool.perfopt.ci] belongs to `perfopt ci` (CiSettings), not to Settings
+    return {k.replace("-", "_"): v for k, v in table.items() if k != "ci"}
+
+
+@dataclass(frozen=True)
+class CiSettings:
+    """`[tool.perfopt.ci]`: what `perfopt ci` flags and how long it may take."""
+
+    fail_on_slowdown: float = 1.10  # flag when the slowdown interval's lower bound reaches this
+    budget_s: float = 600.0  # the whole ci run; work past it is skipped and said so
+    include: tuple[str, ...] = ()  # glob patterns: only changed files matching one are checked
+    exclude: tuple[str, ...] = ()  # glob patterns of changed files never checked
+    skip_label: str = "perfopt-skip"  # a pull request with this label is not checked
+
+
+def load_ci_settings(project: Path, flags: Mapping[str, Any] | None = None) -> CiSettings:
+    pyproject = find_pyproject(project)
+    table: Any = {}
+    if pyproject is not None:
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {pyproject}: {exc}; fix the TOML syntax") from exc
+        table = data.get("tool", {}).get("perfopt", {}).get("ci", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.perfopt.ci] in {pyproject} must be a table")
+    fields = {f.name: f for f in dataclasses.fields(CiSettings)}
+    values: dict[str, Any] = {}
+    merged = {k.replace("-", "_"): v for k, v in table.items()}
+    merged.update({k: v for k, v in (flags or {}).items() if v is not None})
+    for key, value in merged.items():
+        if key not in fields:
+            raise ConfigError(f"unknown setting '{key}' in [tool.perfopt.ci] of {pyproject}; "
+                              f"valid settings: {', '.join(sorted(fields))}")
+        try:
+            if key in ("include", "exclude"):
+                values[key] = (tuple(p.strip() for p in value.split(",") if p.strip())
+                               if isinstance(value, str) else tuple(str(v) for v in value))
+            elif key == "skip_label":
+                values[key] = str(value)
+            else:
+                values[key] = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"ci setting '{key}' is invalid ({value!r}): {exc}") from exc
+    ci = CiSettings(**values)
+    if ci.fail_on_slowdown < 1.0 or ci.budget_s <= 0:
+        raise ConfigError("invalid ci settings: fail_on_slowdown must be >= 1.0 (e.g. 1.10) "
+                          "and budget_s > 0")
+    return ci
 
 
 def _coerce(name: str, value: Any, where: str) -> Any:

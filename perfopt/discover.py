@@ -38,6 +38,9 @@ class Project:
     workload: Workload
     python: str  # interpreter that runs the workload, the tests and the timing workers
     interpreter: Interpreter | None = None  # the same, with where it came from
+    # target keys (file::qualname) the loop may work on; None: any hotspot (`perfopt ci`
+    # restricts the loop to the changed functions)
+    only: frozenset[str] | None = None
 
 
 DEFAULT_TEST_PATTERNS = ("test_*.py", "*_test.py")

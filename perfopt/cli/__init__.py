@@ -1,6 +1,6 @@
 """Command line: parse, call one library function, render. No logic lives here.
 
-`app` holds the commands (run.py: optimize, profile, bench, stress, version; evals.py:
+`app` holds the commands (run.py: optimize, profile, bench, stress, version; ci.py: ci; evals.py:
 eval pie / swe-fficiency; skills.py: skills ...); `guard.guarded` is how each one fails."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from perfopt.cli import doctor, evals, run, skills  # noqa: F401 - registers the commands
+from perfopt.cli import ci, doctor, evals, run, skills  # noqa: F401 - registers the commands
 from perfopt.cli.app import app
 from perfopt.cli.guard import (
     click_exception_type,

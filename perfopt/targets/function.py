@@ -146,7 +146,8 @@ class FunctionSession:
             drivers=drivers(self.base.root, project.workload, project.focus))
         # module-level code (qualname None) is a whole-program target, not a function one
         hotspots = [h for h in ranked
-                    if h.target.qualname and project.focus in (None, h.target.file)]
+                    if h.target.qualname and project.focus in (None, h.target.file)
+                    and (project.only is None or h.target.key in project.only)]
         hotspots = hotspots[: settings.top]
         if not hotspots:
             self.warn(import_failure(profile.output_tail, project.python) or
