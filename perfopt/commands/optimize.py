@@ -25,29 +25,13 @@ def optimize_project(path: Path, flags: Mapping[str, Any], options: RunOptions,
     targets = ([project.focus] if project.focus else
                [f for f in project.python_files if f not in project.test_files])
     _prepare_writes(project.root, targets, project.python_files, options, events)
-    model, warned = None, _Warnings(events)
+    model = None
     if not options.show_prompts:
-        model = make_generator(project.settings, project.root, warned, note=events.note)
+        # its warnings reach the report through the run (Generator.report_to)
+        model = make_generator(project.settings, project.root, events.warn, note=events.note)
     job = Job(FunctionKind(project), project.settings, str(project.root), model=model,
               python=project.interpreter)
-    return warned.into(run(job, options, events))
-
-
-class _Warnings:
-    """The model's warnings shown as they come and kept for the report's `warnings`."""
-
-    def __init__(self, events: Events) -> None:
-        self.events = events
-        self.lines: list[str] = []
-
-    def __call__(self, text: str) -> None:
-        self.lines.append(text)
-        self.events.warn(text)
-
-    def into(self, result: RunResult) -> RunResult:
-        import dataclasses
-
-        return dataclasses.replace(result, warnings=(*result.warnings, *self.lines))
+    return run(job, options, events)
 
 
 def _prepare_writes(root: Path, targets: list[str], files: tuple[str, ...],
@@ -90,10 +74,10 @@ def optimize_program(program: Path, inputs_dir: Path, flags: Mapping[str, Any],
         raise TargetError(f"--inputs {inputs_dir} is not a folder of input files")
     settings = load_settings(program.parent, flags)
     _prepare_writes(program.parent, [program.name], (program.name,), options, events)
-    model, warned = None, _Warnings(events)
+    model = None
     if engine != "offline":
-        model = make_generator(settings, program.parent, warned, note=events.note)
+        model = make_generator(settings, program.parent, events.warn, note=events.note)
         if model is None and engine == "llm":
             raise TargetError("engine llm needs a model: pass --model NAME (and OPENAI_BASE_URL)")
     kind = ProgramKind(program, inputs_dir, read_statement(inputs_dir))
-    return warned.into(run(Job(kind, settings, str(program), model=model), options, events))
+    return run(Job(kind, settings, str(program), model=model), options, events)

@@ -46,7 +46,7 @@ def replies(cases: dict) -> list[Response]:
     return out
 
 
-def check(proc: subprocess.CompletedProcess[str], script: ByPrompt, corpus: dict) -> dict:
+def check(proc: subprocess.CompletedProcess[str], script: ByPrompt) -> dict:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     report = json.loads(proc.stdout)
@@ -88,7 +88,7 @@ def test_function_target_every_reply_named(tmp_path: Path, llm_server: LLMServer
     script = ByPrompt({"candidate": replies(FUNCTION), "refine": replies(FUNCTION),
                        "stress": [Reply(STRESS["deepseek_r1_think_no_answer"].reply)]}, PROSE)
     llm_server.default = script
-    report = check(optimize(root, llm_server.base_url), script, FUNCTION)
+    report = check(optimize(root, llm_server.base_url), script)
     assert any("stress:" in w and "no generate() block" in w for w in report["warnings"])
     verdicts = {r["origin"]: r["verdict"] for r in report["results"]}
     assert "equivalence" in verdicts.values(), verdicts  # gpt4_wrong_order, then refined
@@ -115,8 +115,7 @@ def test_program_target_every_reply_named(tmp_path: Path, llm_server: LLMServer)
     script = ByPrompt({"candidate": replies(PROGRAM), "refine": replies(PROGRAM),
                        "stress": [Reply(STRESS["program_claude"].reply)]}, PROSE)
     llm_server.default = script
-    report = check(optimize(prog, llm_server.base_url, "--inputs", str(inputs)), script,
-                   PROGRAM)
+    report = check(optimize(prog, llm_server.base_url, "--inputs", str(inputs)), script)
     assert script.used("stress") == 1
     verdicts = {r["origin"]: r["verdict"] for r in report["results"]}
     assert "accepted" in verdicts.values(), verdicts
