@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -64,18 +65,23 @@ def _same(a: str, b: str) -> bool:
 
 def _case_input(work: Path, reason: str) -> tuple[str, bytes] | None:
     """The stdin of the case an equivalence reason names, found under the pair's work."""
-    m = re.match(r"(?:exit -?\d+ on )?(stress|sample):(\S+?):? ", reason)
+    # "stress:mutated-1: differs ...", "exit 1 on sample:input.0.txt: ...",
+    # "the candidate on stress:mutated-0 ran past its limit ..."
+    m = re.search(r"\b(stress|sample):(\S+?):?\s", reason)
     if not m:
         return None
     kind, case = m.groups()
     if kind == "sample":
         found = next(iter((work / "tests").rglob(case)), None)
-        return (f"sample:{case}", found.read_bytes()) if found else None
+        if found is not None:
+            return f"sample:{case}", found.read_bytes()
+        number = re.fullmatch(r"input\.(\d+)\.txt", case)  # the suite's copy: sample-N
+        case = f"sample-{number.group(1)}" if number else case
     index = work / "suite" / "cases.json"
     payload = json.loads(index.read_text(encoding="utf-8")).get(case) if index.is_file() else None
     if payload is None:
         return None
-    return f"stress:{case}", (work / "suite" / payload).read_bytes()
+    return f"{kind}:{case}", (work / "suite" / payload).read_bytes()
 
 
 def behaviour(rows: list[dict], out: Path, tmp: Path) -> list[dict]:
@@ -89,11 +95,19 @@ def behaviour(rows: list[dict], out: Path, tmp: Path) -> list[dict]:
             found.append({**entry, "verdict": "input not found"})
             continue
         case, data = found_input
+        started = time.monotonic()
         slow = _run(row["slow_code"], data, tmp)
+        slow_s = time.monotonic() - started
+        started = time.monotonic()
         gen = _run(row["generated_code"], data, tmp)
+        gen_s = time.monotonic() - started
         fast = _run(row["fast_code"], data, tmp)
+        timed_out = "ran past its limit" in row["reason"]
         verdict = ("real bug: the human fast program agrees with the slow one"
                    if _same(slow, fast) and not _same(gen, slow) else
+                   f"same output, but {gen_s / max(slow_s, 1e-3):.0f}x the slow program's time "
+                   f"here ({gen_s:.1f} s against {slow_s:.1f} s): a real slowdown"
+                   if timed_out and _same(gen, slow) and gen_s > 3 * slow_s else
                    "outputs agree when whitespace is ignored: a false rejection"
                    if _same(gen, slow) else "the human fast program differs too")
         if len(row["served_for_pair"]) > 1 and _same(gen, slow):
