@@ -62,7 +62,8 @@ def record(
                 "narrow it (--tests) or raise timeout_s"
             )
         files = sorted(out_dir.glob("prof-*.out"))
-        stacks, calls = _read_stats(files, cwd) if files else ((), {})
+        # perfopt's own bootstrap (the sitecustomize in `tmp`) is not the user's code
+        stacks, calls = _read_stats(files, cwd, hidden=tmp) if files else ((), {})
     return Profile(
         profiler="cprofile",
         samples=sum(w for _, w in stacks),
@@ -83,17 +84,21 @@ def _frame(key: tuple[str, int, str], cwd: Path) -> Frame:
 
 
 def _read_stats(
-    files: list[Path], cwd: Path
+    files: list[Path], cwd: Path, hidden: str = ""
 ) -> tuple[Stacks, dict[str, int]]:
+    """Stacks and call counts; functions in files under `hidden` are left out."""
     stats = pstats.Stats(*(str(f) for f in files))
     weights: dict[tuple[Frame, ...], int] = {}
     calls: dict[str, int] = {}
     table = stats.stats  # type: ignore[attr-defined]  # {func: (cc, nc, tt, ct, callers)}
     for key, (_cc, nc, tt, _ct, callers) in table.items():
+        if hidden and key[0].startswith(hidden):
+            continue
         callee = _frame(key, cwd)
         calls[f"{callee.file}:{callee.line}:{callee.function}"] = nc
         edges: list[tuple[tuple[Frame, ...], float]] = [
             ((_frame(c, cwd), callee), edge[2]) for c, edge in callers.items()
+            if not (hidden and c[0].startswith(hidden))
         ]
         if not edges:
             edges = [((callee,), tt)]
