@@ -16,7 +16,6 @@ changed functions the workload reached. Nothing is written into the checkout.
 from __future__ import annotations
 
 import ast
-import fnmatch
 import json
 import os
 import subprocess
@@ -29,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from perfopt.config import CiSettings, Settings, load_ci_settings
+from perfopt.config import CiSettings, Settings, load_ci_settings, path_matches
 from perfopt.errors import PerfoptError, TargetError
 from perfopt.events import Events
 from perfopt.models import Measurement, RunResult, StressSuite, Target
@@ -190,9 +189,9 @@ def changed_functions(repo: Path, sub: str, base: str, head: str | None,
     found: list[Changed] = []
     for name in sorted(n for n in names if n):
         rel = name[len(sub) + 1:] if sub else name
-        if is_test_file(rel) or any(fnmatch.fnmatch(rel, p) for p in ci.exclude):
+        if is_test_file(rel) or path_matches(rel, ci.exclude):
             continue
-        if ci.include and not any(fnmatch.fnmatch(rel, p) for p in ci.include):
+        if ci.include and not path_matches(rel, ci.include):
             continue
         found += function_changes(rel, file_at(repo, base, name), file_at(repo, head, name))
     return found
