@@ -9,7 +9,7 @@ at 1 ms. It is the program's own work: CPython's ~30 ms start-up would otherwise
 every sample. GROSS (wall) figures are printed beside the net ones. The clock is the
 stressor's own (perfopt.bench.program_clock), so the two costs compare.
 
-Stress inputs are the suite's cases other than "sample" and "sweep" (sweep points only
+Stress inputs are the suite's cases other than "sample", "sweep" and "check" (sweep points only
 feed the complexity fit).
 
 Printed per pair and overall:
@@ -228,7 +228,7 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
     empty = [sys.executable, str(folder / "empty.py")]
     base = Path(suite.folder)
     stress = [(base / c.payload).read_bytes() for c in suite.cases
-              if c.provenance not in ("sample", "sweep")]
+              if c.provenance not in ("sample", "sweep", "check")]
     samples = [(base / c.payload).read_bytes() for c in suite.cases if c.provenance == "sample"]
     on_samples = _compare(slow, fast, empty, folder, samples, REPEATS)
     on_stress = _compare(slow, fast, empty, folder, stress, REPEATS)

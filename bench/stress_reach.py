@@ -119,7 +119,7 @@ def measure(pid: str, pair: str, slow_code: str, data: Path) -> dict:
         row["stress"] = [
             {"reach": reach(model, names, (base / c.payload).read_text(encoding="utf-8")),
              "cost": c.cost, "provenance": c.provenance, "note": c.note[:120]}
-            for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
+            for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
     return row
 
 

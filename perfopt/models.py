@@ -76,7 +76,8 @@ class StressCase:
     id: str
     # "captured", "hinted" (Hypothesis, from type hints: seeds when nothing was captured),
     # "hypothesis" (its targeted search), "scaled", "sweep", "sample", "generated",
-    # "mutated", "model" (a model's input generator), "llm"
+    # "mutated", "model" (a model's input generator), "llm", "check" (small random
+    # inputs of a program: compared, never timed)
     provenance: str
     payload: str
     size: int | None = None

@@ -41,7 +41,7 @@ class StressReport:
 
 WITHOUT_MODEL = "stressing without it"  # said once the model fails
 SEEDS = ("sample", "captured", "hinted")
-NOT_STRESS = SEEDS + ("sweep", "compare")  # the complexity fit, the comparison: not stress
+NOT_STRESS = SEEDS + ("sweep", "compare", "check")  # complexity fit, comparison: not stress
 
 
 def summarize(target: str, suite: StressSuite, saved_to: str | None,

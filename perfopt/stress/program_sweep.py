@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import random
 
+from perfopt.bench.program_clock import time_run
 from perfopt.stress.conditions import SCALES, ConditionRunner, score
 from perfopt.stress.program_search import Search, Tried, best, scaled_down
-from perfopt.stress.stdin_gen import InputModel, Plan, knob_high, strategy_options
+from perfopt.stress.stdin_gen import (
+    SCALAR_STRATEGIES,
+    InputModel,
+    Plan,
+    knob_high,
+    strategy_options,
+)
 from perfopt.stress.structure import Scalars, read_sample
 
 SWEEP_FACTOR = 4.0  # scale grows this much per sweep step
@@ -17,6 +24,10 @@ SEED_TRIES = 24  # neighbours of the costliest sample tried when it outcosts the
 REPAIRS = 2  # value strategies a sweep may add to get its inputs accepted again
 REPAIR_SEEDS = 3  # draws a repairing strategy must pass
 MODEL_SEEDS = 2  # inputs the model's generator writes at each scale
+CHECKS = 12  # small random inputs for equivalence only (never timed by the comparison)
+CHECK_SPAN = 4.0  # their scales: from the sweep's start over this factor to this factor times
+CHECK_VALUES = ("random", "random", "scale", "min")  # a check's other scalars, drawn from these
+CHECK_LIMIT_S = 2.0  # a check input the original runs longer on is not small: dropped
 LEFT_MIN_S = 1.0  # each phase here stops with this much of the search's time left
 
 
@@ -58,6 +69,36 @@ def sweep(search: Search, rng: random.Random) -> list[Tried]:
         factor = SWEEP_FACTOR if tried.cost < search.options.target_cost_s / 8 else 2.0
         scale = min(1.0, scale * factor)
     return points
+
+
+def checks(search: Search, rng: random.Random) -> list[str]:
+    """Small random inputs the original accepts, for equivalence only: the stress inputs
+    are the costliest few, and a candidate wrong on some values (p03371's Codex program
+    swapped A and B whatever X and Y: wrong on 125 of 300 random inputs) can pass all of
+    them. Counts sit near the sweep's first scale; each other integer scalar is drawn at
+    random over its bounds, at the scale or at its minimum, by draw. Each input is run
+    once on the original, at most CHECK_LIMIT_S, and kept when it exits 0; the search never
+    sees them, and the comparison checks them but never times them."""
+    model = search.grammar
+    high = max(knob_high(model), 1)
+    start = min(1.0, SWEEP_START_KNOB / high)
+    scalars = [name for name, how in strategy_options(model) if how == SCALAR_STRATEGIES]
+    found: list[str] = []
+    for _ in range(2 * CHECKS):
+        if len(found) >= CHECKS or search.left() <= LEFT_MIN_S:
+            break
+        plan = Plan(min(1.0, start * CHECK_SPAN ** rng.uniform(-1.0, 1.0)),
+                    rng.randrange(1 << 30),
+                    tuple(sorted((name, rng.choice(CHECK_VALUES)) for name in scalars)))
+        text = search.render(plan)
+        if text is None or text in found:
+            continue
+        proc = time_run(search.command, text.encode(), cwd=search.cwd,
+                        timeout_s=min(CHECK_LIMIT_S, search.left()),
+                        memory_mb=search.options.memory_mb)
+        if proc.ok:
+            found.append(text)
+    return found
 
 
 def repair(search: Search, scale: float, rng: random.Random,

@@ -26,8 +26,10 @@ rank inputs, so the costliest and the largest distinct inputs are counted under 
 without valgrind the clock's ranking stands. While the inputs it would choose sit there,
 the search stops early enough to leave the counts their time.
 The suite holds the samples (provenance "sample", for correctness), the costliest distinct
-inputs found ("generated"/"mutated": the stress inputs) and the sweep points kept only for
-the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out).
+inputs found ("generated"/"mutated": the stress inputs), the sweep points kept only for
+the complexity fit ("sweep": not stress inputs; a cost mean over the suite leaves them out)
+and small random inputs drawn before the sweep ("check": compared, never timed; a candidate
+wrong on some values can pass the few costliest inputs).
 The floor is `FLOOR_S`, or more on a busy machine: the empty program's own spread (its
 slowest run over its median), since a run's work below that is lost in the jitter.
 
@@ -69,7 +71,7 @@ from perfopt.stress.program_finalists import (
 )
 from perfopt.stress.program_mutate import explore, mutate
 from perfopt.stress.program_search import ProgramStressOptions, Search, Tried
-from perfopt.stress.program_sweep import from_model, seeds, sweep
+from perfopt.stress.program_sweep import checks, from_model, seeds, sweep
 from perfopt.stress.stdin_gen import InputModel
 from perfopt.stress.structure import infer_structure
 from perfopt.stress.sweep import fit_exponent
@@ -130,6 +132,7 @@ class _Found:
     model_counts: tuple[int, int]  # the model's inputs: run, rejected
     confirmed: int
     counted: int
+    checks: list[str]
 
 
 class _Laps:
@@ -266,6 +269,7 @@ def _search(search: Search, texts: list[str], sample_gross: list[float | None],
     structure = infer_structure(texts, statement)
     complexity: float | None = None
     sweep_kept: list[Tried] = []
+    small: list[str] = []
     model_before = (search.attempts, search.failures)
     if search.conditions is not None:  # the model's own inputs: they may need no grammar
         from_model(search, random.Random(options.seed + 2))
@@ -273,6 +277,8 @@ def _search(search: Search, texts: list[str], sample_gross: list[float | None],
     model_counts = (search.attempts - model_before[0], search.failures - model_before[1])
     if structure is not None:
         search.model = InputModel(structure, parse_constraints(statement or ""))
+        small = checks(search, random.Random(options.seed + 4))
+        laps("checks")
         points = sweep(search, random.Random(options.seed))
         laps("sweep")
         seeds(search, texts, sample_gross, random.Random(options.seed + 3))
@@ -291,11 +297,12 @@ def _search(search: Search, texts: list[str], sample_gross: list[float | None],
         counted, chosen = rank_by_instructions(search, chosen)
     laps("choose")
     sweep_kept = [t for t in sweep_kept if all(t is not c for c in chosen)]
-    return _Found(chosen, sweep_kept, complexity, model_counts, confirmed, counted)
+    return _Found(chosen, sweep_kept, complexity, model_counts, confirmed, counted, small)
 
 
 def _stress_cases(out_dir: Path, search: Search, found: _Found) -> list[StressCase]:
-    """The stress inputs, then the sweep points kept for the complexity fit, written."""
+    """The stress inputs, the sweep points kept for the complexity fit and the small
+    inputs for equivalence only, written."""
     cases = []
     for k, tried in enumerate(found.chosen):
         provenance = "generated" if tried.provenance == "sweep" else tried.provenance
@@ -310,6 +317,9 @@ def _stress_cases(out_dir: Path, search: Search, found: _Found) -> list[StressCa
         cases.append(_write(out_dir, f"sweep-{k}", "sweep", tried.text, tried.gross,
                             f"complexity fit only; {tried.note}", search,
                             size=len(tried.text)))
+    for k, text in enumerate(found.checks):
+        cases.append(StressCase(f"check-{k}", "check", _payload(out_dir, f"check-{k}", text),
+                                len(text), None, "small random input: equivalence only"))
     return cases
 
 
@@ -332,10 +342,15 @@ def _stats(search: Search, found: _Found, phases: tuple[tuple[str, float], ...]
 
 def _write(folder: Path, case_id: str, provenance: str, text: str, gross: float | None,
            note: str, search: Search, size: int | None = None) -> StressCase:
-    name = f"{case_id}.in"
-    (folder / name).write_text(text, encoding="utf-8")
+    name = _payload(folder, case_id, text)
     cost = None if gross is None else search.net(gross)
     if gross is not None:
         note = f"{note}; gross {gross:.4f}s, start-up {search.startup_s():.4f}s"
     return StressCase(case_id, provenance, name, size if size is not None else len(text),
                       cost, note.lstrip("; "))
+
+
+def _payload(folder: Path, case_id: str, text: str) -> str:
+    name = f"{case_id}.in"
+    (folder / name).write_text(text, encoding="utf-8")
+    return name

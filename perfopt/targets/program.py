@@ -43,7 +43,7 @@ from perfopt.verify.sandbox import ProcResult
 class Case:
     id: str
     data: bytes
-    kind: str  # "sample" (judge test) | "stress"
+    kind: str  # "sample" (judge test) | "stress" | "check" (compared, never timed)
     expected: str | None = None  # the judge's output, for samples that ship one
 
 
@@ -115,8 +115,9 @@ def stress_cases(suite: StressSuite | None) -> list[Case]:
     if suite is None:
         return []
     folder = Path(suite.folder)
-    return [Case(f"stress:{c.id}", (folder / c.payload).read_bytes(), "stress")
-            for c in suite.cases]
+    # "check" inputs are compared, never timed (the baseline times "stress" cases only)
+    return [Case(f"stress:{c.id}", (folder / c.payload).read_bytes(),
+                 "check" if c.provenance == "check" else "stress") for c in suite.cases]
 
 
 def run_case(command: tuple[str, ...], case: Case, cwd: Path, timeout_s: float,

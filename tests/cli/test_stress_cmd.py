@@ -68,7 +68,7 @@ def test_program_stress_asks_the_configured_model(tmp_path, llm_server):
     assert "Find the inputs that make this python program slowest" in sent
     assert "a.count(7) * 2 > n" in sent and "1 <= N <= 2000" in sent
     stress = [c for c in report["suite"]["cases"]
-              if c["provenance"] not in ("sample", "sweep")]
+              if c["provenance"] not in ("sample", "sweep", "check")]
     # the quadratic branch is reached only through the model's generator
     assert any(c["provenance"] == "model" for c in stress), stress
     assert report["slowdown"] > 20

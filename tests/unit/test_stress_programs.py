@@ -95,7 +95,35 @@ def test_generated_inputs_are_accepted_by_the_slow_program(tmp_path):
         proc = subprocess.run([sys.executable, str(program)], input=data, capture_output=True,
                               timeout=20)
         assert proc.returncode == 0, proc.stderr[-300:]
-        assert case.cost is not None and case.cost > 0
+        if case.provenance == "check":  # run once for validity, never timed
+            assert case.cost is None
+        else:
+            assert case.cost is not None and case.cost > 0
+
+
+def test_small_random_inputs_check_values_the_stress_inputs_never_vary(tmp_path):
+    # p03371's Codex program swapped A and B whatever X and Y and passed the costliest
+    # inputs; the check inputs draw each scalar on its own, and a swap shows on some
+    program = tmp_path / "slow.py"
+    program.write_text("A, B, C, X, Y = map(int, input().split())\n"
+                       "print(min(A * X + B * Y, 2 * C * max(X, Y)))\n")
+    swapped = tmp_path / "swapped.py"
+    swapped.write_text("A, B, C, X, Y = map(int, input().split())\n"
+                       "print(min(B * X + A * Y, 2 * C * max(X, Y)))\n")
+    problem = DATA / "problems" / "p03371"  # its statement and samples
+    suite = stress_program(program, "python", problem,
+                           (problem / "statement.txt").read_text(), tmp_path / "suite",
+                           options=ProgramStressOptions(budget_s=6.0, target_cost_s=0.2))
+    checks = [c for c in suite.cases if c.provenance == "check"]
+    assert len(checks) >= 8, [c.id for c in suite.cases]
+    texts = [(Path(suite.folder) / c.payload).read_text() for c in checks]
+    assert len(set(texts)) == len(texts)
+
+    def output(path: Path, text: str) -> bytes:
+        return subprocess.run([sys.executable, str(path)], input=text.encode(),
+                              capture_output=True, timeout=20, check=True).stdout
+
+    assert any(output(program, t) != output(swapped, t) for t in texts), texts
 
 
 @pytest.mark.slow
@@ -106,7 +134,7 @@ def test_quadratic_program_gets_a_suite_20x_costlier_than_its_samples(tmp_path):
     suite = stress_program(program, "python", samples, STATEMENT, tmp_path / "suite",
                            options=options)
     sample_cost = min(c.cost for c in suite.cases if c.provenance == "sample")
-    stress_cost = max(c.cost for c in suite.cases if c.provenance != "sample")
+    stress_cost = max(c.cost for c in suite.cases if c.provenance not in ("sample", "check"))
     assert stress_cost >= 20 * sample_cost, (stress_cost, sample_cost)
 
 
@@ -123,7 +151,7 @@ def test_inputs_below_the_clocks_resolution_are_ranked_by_instruction_count(tmp_
                                 options=ProgramStressOptions(budget_s=40.0))
     assert built.stats.ranked_by_instructions >= BEST_KEPT
     suite = built.suite
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
     counts = [int(c.note.split(" instructions")[0].replace(",", "")) for c in stress]
     assert len(stress) == BEST_KEPT and counts == sorted(counts, reverse=True), counts
     n = int((Path(suite.folder) / stress[0].payload).read_text().split()[0])
@@ -137,7 +165,7 @@ def test_without_valgrind_the_clock_ranks_inputs_at_the_floor(tmp_path, monkeypa
     built = build_program_suite(program, "python", samples, TINY_STATEMENT, tmp_path / "suite",
                                 options=ProgramStressOptions(budget_s=20.0))
     assert built.stats.ranked_by_instructions == 0
-    stress = [c for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
+    stress = [c for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
     assert stress and not any("instructions" in c.note for c in stress)
 
 
@@ -175,7 +203,7 @@ def test_the_build_ends_within_its_budget_when_inputs_take_seconds_to_write(tmp_
     assert elapsed <= budget, (elapsed, built.stats.phases_s)
     assert built.stats.render_max_s > 0.1  # the large inputs were written: the case holds
     names = [name for name, _ in built.stats.phases_s]
-    assert names[:2] == ["samples", "sweep"] and names[-1] == "write"
+    assert names[:3] == ["samples", "checks", "sweep"] and names[-1] == "write"
     assert abs(sum(s for _, s in built.stats.phases_s) - elapsed) < 0.5
 
 
@@ -193,7 +221,7 @@ def test_costs_are_net_of_start_up_and_rejections_are_counted(tmp_path):
     gross = float(sample.note.split("gross ")[1].split("s")[0])
     # the sample's net cost is its wall time less start-up: far below the gross
     assert sample.cost is not None and NET_FLOOR_S <= sample.cost < gross
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
     assert stress and all(int((tmp_path / "suite" / c.payload).read_text().split()[0]) <= 300
                           for c in stress)
     assert not (tmp_path / "suite" / ".startup_noop.py").exists()
@@ -264,7 +292,7 @@ def test_a_repair_is_a_rule_every_draw_keeps_not_one_lucky_draw(tmp_path):
     options = ProgramStressOptions(budget_s=15.0, target_cost_s=0.3)
     suite = stress_program(program, "python", problem, (problem / "statement.txt").read_text(),
                            tmp_path / "suite", options=options)
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep")]
+    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
     rows = [int((Path(suite.folder) / c.payload).read_text().split()[0]) for c in stress]
     assert stress and max(rows) >= 10_000, [(n, c.note) for n, c in zip(rows, stress, strict=True)]
 
@@ -291,7 +319,7 @@ def test_a_sample_that_outcosts_the_sweep_seeds_the_search(tmp_path):
                                 options=ProgramStressOptions(budget_s=20.0))
     cases = built.suite.cases
     samples_cost = [c.cost for c in cases if c.provenance == "sample"]
-    stress = [c for c in cases if c.provenance not in ("sample", "sweep")]
+    stress = [c for c in cases if c.provenance not in ("sample", "sweep", "check")]
     seeds = [c for c in stress if c.provenance == "seed"]
     assert seeds, [c.note for c in stress]
     for case in seeds:
@@ -348,7 +376,7 @@ def test_the_search_writes_large_items_alone_the_bitset_worst_case(tmp_path):
                                 options=ProgramStressOptions(budget_s=25.0))
     folder = Path(built.suite.folder)
     stress = [[int(v) for v in (folder / c.payload).read_text().split()]
-              for c in built.suite.cases if c.provenance not in ("sample", "sweep")]
+              for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
     # the shape is the point; how far K grows in the budget depends on the load (K of
     # 31,038 and 32,769 at load 6, over 50,000 at load 2)
     large = [s for s in stress if s[1] >= 20_000 and min(s[2:]) >= s[1] // 2]

@@ -51,7 +51,9 @@ def problem(tmp_path: Path):
     stress.mkdir()
     n = 700
     (stress / "big.in").write_text(f"{n}\n" + " ".join(str(i % 7) for i in range(n)) + "\n")
-    suite = StressSuite(Target("slow.py"), (StressCase("big", "generated", "big.in"),),
+    (stress / "small.in").write_text("3\n-5 -5 -5\n")
+    suite = StressSuite(Target("slow.py"), (StressCase("big", "generated", "big.in"),
+                                            StressCase("small", "check", "small.in")),
                         folder=str(stress))
     slow = tmp_path / "slow.py"
     slow.write_text(SLOW)
@@ -64,9 +66,10 @@ def test_baseline_records_samples_and_stress_inputs(problem):
         (work,) = session.targets()
         base = session.record(work, suite)
     assert [c.id for c in base.cases] == ["sample:input.0.txt", "sample:input.1.txt",
-                                          "stress:big"]
+                                          "stress:big", "stress:small"]
     assert base.outputs["stress:big"].split() == ["100"]
-    assert base.timed == ("stress:big",)  # the benchmark runs the stress inputs only
+    # the benchmark runs the stress inputs only: a "check" input is compared, not timed
+    assert base.timed == ("stress:big",)
 
 
 def test_gates_in_order(problem):
@@ -86,6 +89,9 @@ def test_gates_in_order(problem):
         # right on the samples, wrong on the stress input: only the original's output tells
         gate_, reason = gate(SLOW.replace("best = max(best, c)", "best = max(best, min(c, 9))"))
         assert gate_ == "equivalence" and "stress:big" in reason and "original's output" in reason
+        # right on the samples and the stress input, wrong on the small check input
+        gate_, reason = gate(SLOW.replace("if a[i] == a[j]:", "if a[i] == a[j] >= 0:"))
+        assert gate_ == "equivalence" and "stress:small" in reason, reason
         assert gate("import sys\nsys.exit(3)\n")[0] == "equivalence"
         assert gate("while True:\n    pass\n")[0] == "timeout"
 
