@@ -247,6 +247,11 @@ def validate(settings: Settings) -> Settings:
     for name in AT_LEAST_ONE:
         if getattr(settings, name) < 1:
             problems.append(f"{name} must be >= 1")
+    if settings.max_cost_usd is not None and (
+            settings.price_per_mtok_in is None and settings.price_per_mtok_out is None):
+        # without a price the cost is never known, and the cap would never stop a call
+        problems.append("max_cost_usd needs price_per_mtok_in and price_per_mtok_out (US "
+                        "dollars per million prompt and completion tokens) to count the cost")
     if problems:
         raise ConfigError("invalid settings: " + "; ".join(problems))
     return settings
