@@ -1,6 +1,7 @@
 """Where the program stressor's search starts: the model's own generator, the sweep of
 growing scale (repaired when its inputs stop being accepted), and the costliest sample
-moved one value at a time (the seeds)."""
+moved one value at a time (the seeds); and the small random inputs the suite holds for
+equivalence only (the checks)."""
 
 from __future__ import annotations
 
