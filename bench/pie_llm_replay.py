@@ -87,6 +87,7 @@ def _case_input(work: Path, reason: str) -> tuple[str, bytes] | None:
 def behaviour(rows: list[dict], out: Path, tmp: Path) -> list[dict]:
     """Each equivalence rejection: the input, and whether the human fast program agrees."""
     found = []
+    seen: set[tuple[str, str]] = set()
     tmp.mkdir(parents=True, exist_ok=True)
     for row in rows:
         found_input = _case_input(out / "work" / row["pair_id"], row["reason"])
@@ -112,6 +113,10 @@ def behaviour(rows: list[dict], out: Path, tmp: Path) -> list[dict]:
                    if _same(gen, slow) else "the human fast program differs too")
         if len(row["served_for_pair"]) > 1 and _same(gen, slow):
             continue  # the pair's other generation is the one rejected
+        key = (row["pair_id"], row["generated_code"])
+        if key in seen:
+            continue  # both of a pair's candidates rejected: each generation listed once
+        seen.add(key)
         found.append({**entry, "case": case, "input": data.decode("utf-8", "replace")[:300],
                       "slow_output": slow[:200], "generated_output": gen[:200],
                       "fast_output": fast[:200], "verdict": verdict})
@@ -159,6 +164,7 @@ def summarize(gens: dict[str, list[dict]], out: Path, requests: dict[str, int]) 
             by_pair.setdefault(f"{r['problem_id']}_{r['submission_id_v0']}", []).append(r)
     gates: Counter[str] = Counter()
     accepted = served = 0
+    won: set[str] = set()  # pairs with a generation accepted at >= MIN_SPEEDUP
     rows, errors, seconds = [], [], 0.0
     finished = sorted((out / "pairs").glob("*.llm.json"))
     for path in finished:
@@ -174,6 +180,8 @@ def summarize(gens: dict[str, list[dict]], out: Path, requests: dict[str, int]) 
                 continue
             ok = v["gate"] == "accepted" and (v["speedup"] or 0) >= MIN_SPEEDUP
             accepted += ok
+            if ok:
+                won.add(pair["pair_id"])
             gates["accepted" if ok else "accepted, below 1.10x" if v["gate"] == "accepted"
                   else v["gate"]] += 1
             if v["gate"] in ("equivalence", "timeout"):
@@ -182,15 +190,22 @@ def summarize(gens: dict[str, list[dict]], out: Path, requests: dict[str, int]) 
     return {"pairs": len(finished), "pair_errors": errors, "seconds": round(seconds),
             "generations_served": served, "requests": requests,
             "candidates_judged": sum(gates.values()), "accepted": accepted,
+            "pairs_with_own_generations": sum(1 for p in finished if p.name.split(".")[0]
+                                              in by_pair),
+            "pairs_accepted": len(won),
             "gates": dict(gates), "behaviour": behaviour(rows, out, out / "scratch")}
 
 
 def render(s: dict) -> str:
-    lines = [f"pairs run: {s['pairs']} (errors: {len(s['pair_errors'])}), {s['seconds']} s",
-             f"generations served: {s['generations_served']}"
+    lines = [f"pairs run: {s['pairs']} (errors: {len(s['pair_errors'])}), {s['seconds']} s; "
+             f"{s['pairs_with_own_generations']} with generations of their own, the others "
+             "share a slow program with one of those (a slow program's generations are served "
+             "to every pair it is the slow program of, in turn)",
+             f"generations published for the pairs run: {s['generations_served']}"
              + (f"; requests {s['requests']}" if s["requests"] else ""),
-             f"candidates judged: {s['candidates_judged']}",
-             f"accepted (correct and >= {MIN_SPEEDUP:.2f}x): {s['accepted']}"]
+             f"candidates judged (a generation served for a pair): {s['candidates_judged']}",
+             f"accepted (correct and >= {MIN_SPEEDUP:.2f}x): {s['accepted']}; pairs with an "
+             f"accepted generation: {s['pairs_accepted']} of {s['pairs']}"]
     lines += [f"  {gate}: {n}" for gate, n in sorted(s["gates"].items())]
     for b in s["behaviour"]:
         lines.append(f"behaviour rejection {b['pair_id']} ({b['model']}, PIE "
