@@ -21,7 +21,7 @@ from typing import Any
 
 import libcst as cst
 
-from perfopt.skills.codemods._common import emit, parse_function
+from perfopt.skills.codemods._common import _walk, emit, parse_function
 
 SKILL_ID = "consumed-generator-to-comprehension"
 WRAPPED = frozenset({"tuple", "sorted"})  # keep the call, pass it a list comprehension
@@ -31,17 +31,9 @@ STRINGS = (cst.SimpleString, cst.ConcatenatedString)
 
 def _plain(gen: cst.GeneratorExp) -> bool:
     """No `async for` and no `await` anywhere in it."""
-    found = False
-
-    class _Find(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            found |= isinstance(node, cst.Await) or (
-                isinstance(node, cst.CompFor) and node.asynchronous is not None)
-            return not found
-
-    gen.visit(_Find())
-    return not found
+    return not any(isinstance(node, cst.Await)
+                   or isinstance(node, cst.CompFor) and node.asynchronous is not None
+                   for node in _walk(gen))
 
 
 def _generator_arg(call: cst.Call, keywords: bool) -> cst.GeneratorExp | None:
