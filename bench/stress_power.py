@@ -63,6 +63,7 @@ sys.path.insert(0, str(ROOT))
 from perfopt.bench import callgrind  # noqa: E402
 from perfopt.bench.program_clock import FLOOR_S, Startup, time_run  # noqa: E402
 from perfopt.bench.timing import BenchFailed  # noqa: E402
+from perfopt.commands.stress import NOT_STRESS  # noqa: E402
 from perfopt.stress.programs import build_program_suite  # noqa: E402
 from perfopt.verify import sandbox  # noqa: E402
 
@@ -228,7 +229,7 @@ def bench_pair(row: dict, data: Path, work: Path, budget_s: float) -> dict:
     empty = [sys.executable, str(folder / "empty.py")]
     base = Path(suite.folder)
     stress = [(base / c.payload).read_bytes() for c in suite.cases
-              if c.provenance not in ("sample", "sweep", "check")]
+              if c.provenance not in NOT_STRESS]
     samples = [(base / c.payload).read_bytes() for c in suite.cases if c.provenance == "sample"]
     on_samples = _compare(slow, fast, empty, folder, samples, REPEATS)
     on_stress = _compare(slow, fast, empty, folder, stress, REPEATS)

@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from perfopt.commands.stress import NOT_STRESS  # noqa: E402
 from perfopt.stress.constraints import parse_constraints  # noqa: E402
 from perfopt.stress.programs import build_program_suite  # noqa: E402
 from perfopt.stress.stdin_gen import InputModel  # noqa: E402
@@ -119,7 +120,7 @@ def measure(pid: str, pair: str, slow_code: str, data: Path) -> dict:
         row["stress"] = [
             {"reach": reach(model, names, (base / c.payload).read_text(encoding="utf-8")),
              "cost": c.cost, "provenance": c.provenance, "note": c.note[:120]}
-            for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
+            for c in built.suite.cases if c.provenance not in NOT_STRESS]
     return row
 
 

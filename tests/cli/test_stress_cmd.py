@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from perfopt.commands.stress import NOT_STRESS
 from tests.llm_server import Reply, Status
 from tests.unit import test_stress_function_model as fn_model
 from tests.unit import test_stress_model_conditions as prog_model
@@ -68,7 +69,7 @@ def test_program_stress_asks_the_configured_model(tmp_path, llm_server):
     assert "Find the inputs that make this python program slowest" in sent
     assert "a.count(7) * 2 > n" in sent and "1 <= N <= 2000" in sent
     stress = [c for c in report["suite"]["cases"]
-              if c["provenance"] not in ("sample", "sweep", "check")]
+              if c["provenance"] not in NOT_STRESS]
     # the quadratic branch is reached only through the model's generator
     assert any(c["provenance"] == "model" for c in stress), stress
     assert report["slowdown"] > 20

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from perfopt.commands.stress import NOT_STRESS
 from perfopt.generate import Generator
 from perfopt.llm import LLMClient, ModelConfig
 from perfopt.llm.parse import stress_code_block
@@ -108,12 +109,12 @@ def test_model_conditions_find_the_slow_region(tmp_path: Path, llm_server) -> No
     stats = with_model.stats
     assert stats.conditions == ("most values are 7", "N near its bound")
     assert stats.model_generated >= 2 and stats.model_accepted == stats.model_generated
-    stress = [c for c in with_model.suite.cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in with_model.suite.cases if c.provenance not in NOT_STRESS]
     top = max(stress, key=lambda c: c.cost)
     assert top.provenance == "model" and "meets 2/2 model conditions" in top.note
     assert stats.condition_hits[0] >= 1
     plain = [c.cost for c in without.suite.cases
-             if c.provenance not in ("sample", "sweep", "check")]
+             if c.provenance not in NOT_STRESS]
     # ...so its costliest input stays far below the model's (typically ~35x here; a loaded
     # machine can inflate one small measurement several-fold)
     assert top.cost > 3 * max(plain, default=0.001)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from perfopt.commands.stress import NOT_STRESS
 from perfopt.stress.programs import (
     BEST_KEPT,
     NET_FLOOR_S,
@@ -151,7 +152,7 @@ def test_inputs_below_the_clocks_resolution_are_ranked_by_instruction_count(tmp_
                                 options=ProgramStressOptions(budget_s=40.0))
     assert built.stats.ranked_by_instructions >= BEST_KEPT
     suite = built.suite
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in suite.cases if c.provenance not in NOT_STRESS]
     counts = [int(c.note.split(" instructions")[0].replace(",", "")) for c in stress]
     assert len(stress) == BEST_KEPT and counts == sorted(counts, reverse=True), counts
     n = int((Path(suite.folder) / stress[0].payload).read_text().split()[0])
@@ -165,7 +166,7 @@ def test_without_valgrind_the_clock_ranks_inputs_at_the_floor(tmp_path, monkeypa
     built = build_program_suite(program, "python", samples, TINY_STATEMENT, tmp_path / "suite",
                                 options=ProgramStressOptions(budget_s=20.0))
     assert built.stats.ranked_by_instructions == 0
-    stress = [c for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in built.suite.cases if c.provenance not in NOT_STRESS]
     assert stress and not any("instructions" in c.note for c in stress)
 
 
@@ -221,7 +222,7 @@ def test_costs_are_net_of_start_up_and_rejections_are_counted(tmp_path):
     gross = float(sample.note.split("gross ")[1].split("s")[0])
     # the sample's net cost is its wall time less start-up: far below the gross
     assert sample.cost is not None and NET_FLOOR_S <= sample.cost < gross
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in suite.cases if c.provenance not in NOT_STRESS]
     assert stress and all(int((tmp_path / "suite" / c.payload).read_text().split()[0]) <= 300
                           for c in stress)
     assert not (tmp_path / "suite" / ".startup_noop.py").exists()
@@ -292,7 +293,7 @@ def test_a_repair_is_a_rule_every_draw_keeps_not_one_lucky_draw(tmp_path):
     options = ProgramStressOptions(budget_s=15.0, target_cost_s=0.3)
     suite = stress_program(program, "python", problem, (problem / "statement.txt").read_text(),
                            tmp_path / "suite", options=options)
-    stress = [c for c in suite.cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in suite.cases if c.provenance not in NOT_STRESS]
     rows = [int((Path(suite.folder) / c.payload).read_text().split()[0]) for c in stress]
     assert stress and max(rows) >= 10_000, [(n, c.note) for n, c in zip(rows, stress, strict=True)]
 
@@ -319,7 +320,7 @@ def test_a_sample_that_outcosts_the_sweep_seeds_the_search(tmp_path):
                                 options=ProgramStressOptions(budget_s=20.0))
     cases = built.suite.cases
     samples_cost = [c.cost for c in cases if c.provenance == "sample"]
-    stress = [c for c in cases if c.provenance not in ("sample", "sweep", "check")]
+    stress = [c for c in cases if c.provenance not in NOT_STRESS]
     seeds = [c for c in stress if c.provenance == "seed"]
     assert seeds, [c.note for c in stress]
     for case in seeds:
@@ -376,7 +377,7 @@ def test_the_search_writes_large_items_alone_the_bitset_worst_case(tmp_path):
                                 options=ProgramStressOptions(budget_s=25.0))
     folder = Path(built.suite.folder)
     stress = [[int(v) for v in (folder / c.payload).read_text().split()]
-              for c in built.suite.cases if c.provenance not in ("sample", "sweep", "check")]
+              for c in built.suite.cases if c.provenance not in NOT_STRESS]
     # the shape is the point; how far K grows in the budget depends on the load (K of
     # 31,038 and 32,769 at load 6, over 50,000 at load 2)
     large = [s for s in stress if s[1] >= 20_000 and min(s[2:]) >= s[1] // 2]
